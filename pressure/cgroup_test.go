@@ -1,0 +1,91 @@
+package pressure
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFindCgroupDir(t *testing.T) {
+	root := t.TempDir()
+	unified := filepath.Join(root, "unified")
+	own := filepath.Join(unified, "system.slice", "app.service")
+	if err := os.MkdirAll(own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, own, map[string]string{"memory.current": "1\n"})
+	writeFiles(t, root, map[string]string{
+		"cgroup":    "4:memory:/x\n0::/system.slice/app.service\n",
+		"cgroup-v1": "4:memory:/x\n",
+		"mountinfo": "25 1 0:23 / /sys rw - sysfs sysfs rw\n" +
+			"31 25 0:27 / " + unified + " rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n",
+		"mountinfo-v1": "25 1 0:23 / /sys rw - sysfs sysfs rw\n",
+	})
+	tests := []struct {
+		name, cgroup, mountinfo, want, wantErr string
+	}{
+		{"hybrid mount", "cgroup", "mountinfo", own, ""},
+		{"v1 only", "cgroup-v1", "mountinfo", "", "no cgroup v2 entry"},
+		{"no cgroup2 mount", "cgroup", "mountinfo-v1", "", "no cgroup2 file system"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := findCgroupDir(filepath.Join(root, tt.cgroup), filepath.Join(root, tt.mountinfo))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("findCgroupDir = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParsePSI(t *testing.T) {
+	in := "some avg10=1.25 avg60=0.50 avg300=0.07 total=123456\nfull avg10=0.40 avg60=0.00 avg300=0.00 total=789\n"
+	var p PSI
+	if !parsePSI([]byte(in), &p) {
+		t.Fatal("parsePSI found nothing")
+	}
+	want := PSI{Some10: 1.25, Some60: 0.5, Some300: 0.07, Full10: 0.4, SomeTotal: 123456, FullTotal: 789}
+	const eps = 1e-9
+	near := func(a, b float64) bool { return a-b < eps && b-a < eps }
+	if !near(p.Some10, want.Some10) || !near(p.Some60, want.Some60) || !near(p.Some300, want.Some300) ||
+		!near(p.Full10, want.Full10) || p.SomeTotal != want.SomeTotal || p.FullTotal != want.FullTotal {
+		t.Errorf("parsePSI = %+v, want %+v", p, want)
+	}
+	if parsePSI([]byte("garbage"), &p) {
+		t.Error("parsePSI accepted garbage")
+	}
+}
+
+func FuzzParsePSI(f *testing.F) {
+	f.Add([]byte("some avg10=1.25 avg60=0.50 avg300=0.07 total=123456\nfull avg10=0.40 avg60=0.00 avg300=0.00 total=789\n"))
+	f.Add([]byte("some avg10=.5 total=99999999999999999999"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p PSI
+		parsePSI(b, &p)
+		for _, v := range []float64{p.Some10, p.Some60, p.Some300, p.Full10, p.Full60, p.Full300} {
+			if v < 0 || v != v {
+				t.Fatalf("parsePSI(%q) produced %v", b, v)
+			}
+		}
+	})
+}
+
+func TestParseInt(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "123": 123, "9223372036854775": 9223372036854775} {
+		if got, ok := parseInt([]byte(in)); !ok || got != want {
+			t.Errorf("parseInt(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "12a", "1234567890123456789"} {
+		if _, ok := parseInt([]byte(in)); ok {
+			t.Errorf("parseInt(%q) accepted it", in)
+		}
+	}
+}

@@ -1,0 +1,316 @@
+package pressure
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeRuntime is an injected runtime/metrics reader.
+type fakeRuntime struct {
+	used, limit, limiter atomic.Uint64
+}
+
+func (f *fakeRuntime) read(s *runtimeStats) {
+	lim := f.limit.Load()
+	if lim == 0 {
+		lim = math.MaxInt64
+	}
+	*s = runtimeStats{total: f.used.Load() + 1000, released: 1000, limit: lim, limiterCycle: f.limiter.Load()}
+}
+
+// recorder collects the levels a subscriber was called with.
+type recorder struct {
+	mu     sync.Mutex
+	levels []Level
+}
+
+func (r *recorder) add(l Level) { r.mu.Lock(); r.levels = append(r.levels, l); r.mu.Unlock() }
+func (r *recorder) got() []Level {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Level(nil), r.levels...)
+}
+
+func newFakeMonitor(t *testing.T, f *fakeRuntime, o Options) *Monitor {
+	t.Helper()
+	o.readRuntime = f.read
+	o.Disable |= SourcePSI // a goroutine blocked in poll(2) is not durably blocked for synctest
+	if o.CgroupDir == "" {
+		o.Disable |= SourceCgroup
+	}
+	m, err := NewMonitor(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestMonitorRuntimeLevels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeRuntime{}
+		f.limit.Store(1000)
+		f.used.Store(100)
+		m := newFakeMonitor(t, f, Options{Interval: time.Second, Calm: 5 * time.Second})
+		var rec recorder
+		defer m.Subscribe(rec.add)()
+		if got := m.Level(); got != Normal {
+			t.Fatalf("initial level %v, want normal", got)
+		}
+
+		f.used.Store(870)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := m.Level(); got != High {
+			t.Fatalf("at 87%%: level %v, want high", got)
+		}
+		r := m.Reading()
+		if r.Used != 870 || r.Limit != 1000 || r.LimitSource != "GOMEMLIMIT" {
+			t.Errorf("reading used=%d limit=%d source=%q, want 870, 1000, GOMEMLIMIT", r.Used, r.Limit, r.LimitSource)
+		}
+
+		f.used.Store(100)
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if got := m.Level(); got != Normal {
+			t.Fatalf("after calm: level %v, want normal", got)
+		}
+		want := []Level{High, Moderate, Normal}
+		if got := rec.got(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("subscriber saw %v, want %v", got, want)
+		}
+	})
+}
+
+func TestMonitorExplicitLimitWins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeRuntime{}
+		f.limit.Store(10_000)
+		f.used.Store(960)
+		m := newFakeMonitor(t, f, Options{Limit: 1000})
+		if got := m.Level(); got != Critical {
+			t.Errorf("level %v, want critical (960 of an explicit 1000)", got)
+		}
+		if r := m.Reading(); r.LimitSource != "Options.Limit" || r.GoMemLimit != 10_000 {
+			t.Errorf("LimitSource %q GoMemLimit %d, want Options.Limit and 10000", r.LimitSource, r.GoMemLimit)
+		}
+	})
+}
+
+func TestMonitorGCLimiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeRuntime{}
+		f.limit.Store(1000)
+		f.limiter.Store(3) // enabled before the monitor started: not news
+		m := newFakeMonitor(t, f, Options{Interval: time.Second})
+		if got := m.Level(); got != Normal {
+			t.Fatalf("level %v, want normal", got)
+		}
+		f.limiter.Store(4)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := m.Level(); got != Critical {
+			t.Errorf("after the GC CPU limiter switched on: level %v, want critical", got)
+		}
+	})
+}
+
+func writeFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func events(high, maxN, oom int) string {
+	return fmt.Sprintf("low 0\nhigh %d\nmax %d\noom %d\noom_kill 0\noom_group_kill 0\n", high, maxN, oom)
+}
+
+func TestMonitorCgroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{
+			"memory.current": "300\n", "memory.max": "1000\n", "memory.high": "max\n",
+			"memory.events": events(2, 0, 0), "memory.stat": "anon 200\ninactive_file 100\nactive_file 0\n",
+		})
+		f := &fakeRuntime{} // no GOMEMLIMIT: the cgroup's limit applies
+		f.used.Store(100)
+		m := newFakeMonitor(t, f, Options{Interval: time.Second, Calm: 5 * time.Second, CgroupDir: dir})
+		r := m.Reading()
+		if !r.HasCgroup || r.Limit != 900 || r.LimitSource != "cgroup memory.max" {
+			t.Fatalf("reading HasCgroup=%v Limit=%d source=%q, want true, 900, cgroup memory.max (notes %q)", r.HasCgroup, r.Limit, r.LimitSource, r.Notes)
+		}
+		if m.Level() != Normal {
+			t.Fatalf("level %v with old high events, want normal", m.Level())
+		}
+
+		tick := func() { time.Sleep(time.Second); synctest.Wait() }
+		writeFiles(t, dir, map[string]string{"memory.events": events(3, 0, 0)})
+		tick()
+		if got := m.Level(); got != High {
+			t.Fatalf("after a new memory.high event: %v, want high", got)
+		}
+		writeFiles(t, dir, map[string]string{"memory.events": events(3, 0, 1)})
+		tick()
+		if got := m.Level(); got != Critical {
+			t.Fatalf("after an oom event: %v, want critical", got)
+		}
+
+		// A container resize is followed: the cgroup ratio is (current - inactive_file) / min(high, max).
+		writeFiles(t, dir, map[string]string{"memory.max": "2000\n", "memory.high": "1000\n", "memory.current": "980\n"})
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		r = m.Reading()
+		if r.Cgroup.Max != 2000 || r.Cgroup.High != 1000 || r.Limit != 1800 {
+			t.Errorf("after resize: max %d high %d limit %d, want 2000, 1000, 1800", r.Cgroup.Max, r.Cgroup.High, r.Limit)
+		}
+		if got := m.Level(); got != High { // 880/1000: below Critical's exit (0.90), holds High
+			t.Errorf("at 88%% of memory.high: %v, want high", got)
+		}
+	})
+}
+
+func TestMonitorMissingSourcesAreNotes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeRuntime{}
+		m := newFakeMonitor(t, f, Options{CgroupDir: filepath.Join(t.TempDir(), "absent")})
+		notes := strings.Join(m.Reading().Notes, "; ")
+		if !strings.Contains(notes, "cgroup v2 skipped") {
+			t.Errorf("notes %q do not mention the missing cgroup", notes)
+		}
+	})
+}
+
+func TestSetCoalescesPerSubscriber(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeRuntime{}
+		m := newFakeMonitor(t, f, Options{Interval: time.Second, Calm: time.Hour})
+		var fast, slow recorder
+		release := make(chan struct{})
+		defer m.Subscribe(fast.add)()
+		defer m.Subscribe(func(l Level) { <-release; slow.add(l) })()
+
+		for _, l := range []Level{Moderate, High, Critical, High} {
+			if err := m.Set(l); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+		}
+		if got := fast.got(); fmt.Sprint(got) != "[moderate]" {
+			t.Fatalf("within one interval the fast subscriber saw %v, want [moderate]", got)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := fast.got(); fmt.Sprint(got) != "[moderate high]" {
+			t.Fatalf("after one interval the fast subscriber saw %v, want [moderate high] (newest wins)", got)
+		}
+		if err := m.Set(Normal); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := fast.got(); fmt.Sprint(got) != "[moderate high normal]" {
+			t.Errorf("fast subscriber saw %v, want the return to normal announced", got)
+		}
+		close(release) // the slow subscriber never delayed the fast one
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got := slow.got(); fmt.Sprint(got) != "[moderate normal]" {
+			t.Errorf("slow subscriber saw %v, want [moderate normal]", got)
+		}
+	})
+}
+
+func TestWatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeRuntime{}
+		m := newFakeMonitor(t, f, Options{Interval: time.Second, Calm: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		var got []Level
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for l := range m.Watch(ctx) {
+				got = append(got, l)
+				if l == High {
+					cancel()
+				}
+			}
+		}()
+		synctest.Wait()
+		m.Set(High)
+		<-done
+		if fmt.Sprint(got) != "[normal high]" {
+			t.Errorf("Watch yielded %v, want [normal high]", got)
+		}
+	})
+}
+
+func TestWatchEndsOnClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newFakeMonitor(t, &fakeRuntime{}, Options{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range m.Watch(context.Background()) {
+			}
+		}()
+		synctest.Wait()
+		m.Close()
+		<-done
+		if err := m.Set(High); err != ErrClosed {
+			t.Errorf("Set after Close = %v, want ErrClosed", err)
+		}
+	})
+}
+
+func TestOptionsValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"negative interval", Options{Interval: -1}, "Options.Interval"},
+		{"exit above enter", Options{Thresholds: [3]Threshold{{0.7, 0.8}, {0.85, 0.78}, {0.95, 0.9}}}, "Options.Thresholds[0] (moderate)"},
+		{"levels out of order", Options{Thresholds: [3]Threshold{{0.7, 0.6}, {0.65, 0.6}, {0.95, 0.9}}}, "Options.Thresholds[1] (high)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewMonitor(&tt.o)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewMonitor error %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRealSources(t *testing.T) {
+	m, err := NewMonitor(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	r := m.Reading()
+	if r.Used <= 0 {
+		t.Errorf("Used = %d, want the runtime's real usage", r.Used)
+	}
+	if _, err := os.Stat("/proc/meminfo"); err == nil && r.Limit <= 0 {
+		t.Errorf("Limit = %d with /proc/meminfo present, want a limit", r.Limit)
+	}
+	t.Logf("reading: used=%d limit=%d (%s) ratio=%.4f level=%v psi=%v notes=%q", r.Used, r.Limit, r.LimitSource, r.Ratio, r.Level, r.HasPSI, r.Notes)
+}
