@@ -1,0 +1,95 @@
+package resource
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// attemptCtx is the context of one cleanup attempt: its parent plus the
+// per-attempt deadline. It lives inside the entry and builds the real
+// context.WithDeadline (in derivedCtx) only when the cleanup asks for Done,
+// so a cleanup that never looks at its context costs no allocation.
+// Attempts of one entry never overlap, so it is reused across attempts.
+type attemptCtx struct {
+	parent   context.Context
+	reg      *Registry
+	deadline int64 // registry clock; 0: no per-attempt deadline
+	derived  atomic.Pointer[derivedCtx]
+}
+
+type derivedCtx struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (c *attemptCtx) start(r *Registry, parent context.Context, deadline int64) {
+	if c.derived.Load() != nil { // built late by a goroutine that outlived the last attempt
+		c.end()
+	}
+	c.reg, c.parent, c.deadline = r, parent, deadline
+}
+
+// end cancels the derived context, if one was built. The plain load keeps
+// the common case (the cleanup never asked for Done) free of atomic
+// read-modify-writes.
+func (c *attemptCtx) end() {
+	if c.derived.Load() == nil {
+		return
+	}
+	if d := c.derived.Swap(nil); d != nil {
+		d.get(c).cancel()
+	}
+}
+
+func (c *attemptCtx) deadlineTime() time.Time { return c.reg.wall(c.deadline) }
+
+func (d *derivedCtx) get(c *attemptCtx) *derivedCtx {
+	d.once.Do(func() { d.ctx, d.cancel = context.WithDeadline(c.parent, c.deadlineTime()) })
+	return d
+}
+
+func (c *attemptCtx) Deadline() (time.Time, bool) {
+	pd, ok := c.parent.Deadline()
+	if c.deadline == 0 {
+		return pd, ok
+	}
+	if dl := c.deadlineTime(); !ok || dl.Before(pd) {
+		return dl, true
+	}
+	return pd, true
+}
+
+func (c *attemptCtx) Done() <-chan struct{} {
+	if c.deadline == 0 {
+		return c.parent.Done()
+	}
+	d := c.derived.Load()
+	if d == nil {
+		c.derived.CompareAndSwap(nil, new(derivedCtx))
+		d = c.derived.Load()
+		if d == nil { // the attempt is over
+			return closedChan
+		}
+	}
+	return d.get(c).ctx.Done()
+}
+
+func (c *attemptCtx) Err() error {
+	if d := c.derived.Load(); d != nil {
+		return d.get(c).ctx.Err()
+	}
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if c.deadline != 0 && c.reg.now() >= c.deadline {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *attemptCtx) Value(key any) any { return c.parent.Value(key) }
+
+func (c *attemptCtx) String() string { return "resource.attemptCtx" }

@@ -1,0 +1,126 @@
+// Package resource gives Go values a destructor you can trust: a Registry
+// tracks every resource that is not plain memory (connections, temp files,
+// mappings), runs each cleanup exactly once, detects leaked guards, expires
+// resources by TTL or idleness, frees memory on demand, and shuts down in
+// dependency and priority order without losing anything silently.
+//
+// # Tracking
+//
+// Track registers a typed value with its cleanup and returns a *Guard;
+// Register does the same for a bare cleanup function and returns an ID.
+//
+//	g, err := resource.Track(r, conn, func(ctx context.Context, c *Conn) error { return c.Close() },
+//		resource.WithKind("llm-conn"), resource.WithPriority(resource.High))
+//	if err != nil { ... }
+//	defer g.Close()
+//
+// A cleanup runs at most once, whatever races for it: Release (on the
+// caller's goroutine), ReleaseAsync (on the scheduler), a TTL or idle
+// timeout, Reclaim, ReleaseMatching, the leak safety net, or Shutdown. One
+// atomic state transition per resource picks the single winner. Losing
+// Release, ReleaseAsync and Detach calls return an error matching
+// ErrReleased immediately (they do not wait for the winner's result);
+// losing timers, Reclaim, ReleaseMatching and the leak detector skip the
+// resource; Shutdown waits for the winner to finish. Detach removes a
+// resource without running its cleanup.
+//
+// # Scheduler
+//
+// Queued cleanups run on at most Options.Workers goroutines, started on
+// demand and gone when there is nothing to do (an idle registry has no
+// goroutine and no timer). There is one FIFO lane per Priority and a
+// higher lane is always served first. Each attempt runs under a context
+// bounded by Options.CleanupTimeout (or WithCleanupTimeout). A panic is
+// recovered into a *PanicError. What happens after a failed attempt is
+// decided by StrategyOf(err): Retry (exponential backoff with jitter on the
+// registry's timer heap, so no worker sleeps; up to Options.MaxAttempts,
+// then the fallback if any), Fallback (run WithFallback once) or Fail.
+// Unclassified errors are Retry; a panic is Fallback. A cleanup that fails
+// for good becomes a *CleanupError, returned to a synchronous releaser and
+// kept in Failures (bounded: the last Options.FailureHistory, all counted
+// in Stats) and sent in a GaveUp event.
+//
+// # Dependencies
+//
+// DependsOn(ids...) declares that a resource uses others: it is always
+// released before them. Releasing a resource that others depend on releases
+// those dependents first (Release does it on the caller's goroutine; the
+// scheduler keeps the resource waiting until they have finished).
+//
+// # Time
+//
+// WithTTL and WithIdleTimeout release a resource (as Expired) when due.
+// All timers live in one min-heap driven by a single time.Timer; Touch is
+// one atomic store and the heap re-checks the idle time when it fires.
+//
+// # Leaks
+//
+// With LeaksSampled (the default) or LeaksAll, a Guard that becomes
+// unreachable while still live is detected through runtime.AddCleanup: a
+// Leaked event reports its kind, age and (for sampled guards) creation
+// stack, identical reports are counted rather than repeated (LeakReports),
+// and the cleanup still runs on the registry's workers. resourcetest.VerifyNone
+// fails a test that leaves resources live.
+//
+// # Shutdown
+//
+// Shutdown refuses new resources, releases everything (dependents first,
+// then Critical to Low and, within a priority, in registration order, in
+// parallel up to the worker bound), runs pending retries at once, waits for
+// in-flight cleanups and returns a *ShutdownError naming what failed or did
+// not finish before its context ended.
+//
+// # Observability
+//
+// An Observer receives every Event synchronously on the goroutine where it
+// happens, never under a lock; SlogObserver logs them. Stats and Health
+// return value snapshots (counters, queue depths, cleanup latency
+// percentiles).
+//
+// # Cost
+//
+// Track plus Release is one allocation with LeaksOff (the Guard carries
+// the registry's entry) and four with leak detection (runtime.AddCleanup
+// accounts for two), two clock reads, and two uncontended lock round trips
+// on a shard of the live table. Shards are picked by the address of the new
+// entry, so goroutines on different Ps rarely share one; no global lock or
+// counter is on this path. BenchmarkTrackRelease and BenchmarkBaseline
+// (the runtime operations it is built from, for proportion) measure it.
+//
+// # Caveats
+//
+//   - Keep a Guard reachable while you use its Value. The leak detector
+//     cannot tell "unreachable" from "done with": code that keeps only the
+//     value may see it cleaned up underneath it. Hold the Guard or defer its
+//     Close.
+//   - With LeaksOff the registry holds the Guard, so nothing is ever
+//     detected as leaked: a forgotten Guard stays live until Shutdown.
+//   - A tracked value (or its cleanup closure) that references its own
+//     Guard keeps the Guard reachable from the registry: that Guard can
+//     never be detected as leaked. Resources made with Register have no
+//     Guard and are not watched at all.
+//   - Leak detection depends on the garbage collector: a leak is reported
+//     only after a GC cycle finds the Guard unreachable, possibly much later.
+//   - Go cannot stop a goroutine: a cleanup that ignores its context and
+//     never returns keeps its worker (or caller) forever. The timeout only
+//     cancels the context. Shutdown then reports it as unfinished.
+//   - Observers run synchronously; a slow Observer slows the goroutine that
+//     emits (a releaser or a worker).
+//   - Stats is O(live resources); Len, Info and the hot paths are not.
+//   - A resource queued when Shutdown's context ends is never cleaned up; it
+//     is listed in the *ShutdownError.
+//   - Calling Release from inside a cleanup is allowed, but a cleanup that
+//     waits for another queued cleanup can deadlock a registry with one
+//     worker. A cleanup that calls runtime.Goexit (t.FailNow) is recorded
+//     as failed and its worker replaced; a Release running it never
+//     returns, like any call of Goexit.
+//   - IDs are not ordered by registration time across goroutines, and one
+//     shard holds at most 16M live resources.
+//   - If a resource is registered with DependsOn while a resource it
+//     depends on is being released, registration fails with ErrReleased
+//     (with ErrShuttingDown if Shutdown began). In the rare race where a
+//     releaser claims the new resource in the instant between its linking
+//     and that check, registration succeeds instead and the resource is
+//     released right away, still before what it depends on: its cleanup is
+//     never lost, run twice or run out of order.
+package resource

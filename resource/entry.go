@@ -1,0 +1,286 @@
+package resource
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Entry states (the State values, stored in entry.state). The one transition
+// out of stLive (CompareAndSwap) decides which releaser wins; from then on
+// only the winner (or whoever it hands the entry to through a lock or a
+// channel) writes the entry's mutable fields.
+const (
+	stLive     = uint32(StateLive)
+	stWaiting  = uint32(StateWaiting)
+	stQueued   = uint32(StateQueued)
+	stRunning  = uint32(StateRunning)
+	stBackoff  = uint32(StateBackoff)
+	stDone     = uint32(StateDone)
+	stDetached = uint32(StateDetached)
+	// stNew: in the table but still linking to the resources it depends
+	// on; nobody can claim it yet (Info shows it as live).
+	stNew = uint32(StateDetached + 1)
+)
+
+// reason records why a claimed entry is being released.
+type reason uint8
+
+const (
+	rsExplicit   reason = iota // Release
+	rsAsync                    // ReleaseAsync
+	rsExpired                  // TTL or idle timeout
+	rsLeaked                   // the Guard became unreachable
+	rsReclaim                  // Reclaim
+	rsShutdown                 // Shutdown
+	rsDependency               // a resource it depends on is being released
+)
+
+// runner is the cleanup of an entry: a typed Guard's box or a plain func.
+type runner interface {
+	run(ctx context.Context) error
+}
+
+type funcRunner func(context.Context) error
+
+func (f funcRunner) run(ctx context.Context) error { return f(ctx) }
+
+// entry is the registry's record of one resource. The registry holds
+// entries, never Guards, so that a Guard can become unreachable.
+type entry struct {
+	reg    *Registry
+	id     ID
+	kind   string
+	size   int64
+	born   int64 // registry clock (ns)
+	run    runner
+	x      *extra                // rare options; nil when none were given
+	links  atomic.Pointer[links] // created on first use (dependencies, waiters)
+	state  atomic.Uint32
+	prio   uint8  // a Priority
+	reason reason // written by the claim winner
+	leaky  bool   // a runtime cleanup watches the Guard
+
+	// Owned by the current claim holder (handed on through the scheduler lock).
+	prepared bool
+	attempts int32
+	pending  atomic.Int32 // dependents this entry still waits for, plus one while preparing
+	actx     attemptCtx
+
+	// Protected by Registry.timers.mu.
+	timer timerKind
+	hidx  int32 // 1-based position in the timer heap; 0 = not in it
+	due   int64
+}
+
+func (e *entry) priority() Priority { return Priority(e.prio) }
+
+// extra holds the options most resources do not use.
+type extra struct {
+	labels   []string
+	depIDs   []ID
+	deps     []*entry // resolved and linked at registration
+	ttl      time.Duration
+	idle     time.Duration
+	touched  atomic.Int64  // registry clock of the last Touch (idle timeout)
+	timeout  time.Duration // 0: registry default; < 0: none
+	fallback func(context.Context) error
+	reclaim  func(context.Context) (int64, error)
+	canRecl  bool
+	stack    []uintptr // creation stack (leak detection)
+}
+
+// links connects an entry with others; allocated only when needed.
+type links struct {
+	mu         sync.Mutex // protects following fields
+	dependents map[*entry]struct{}
+	waiters    []*entry // entries waiting for this one to finish
+	done       chan struct{}
+	finished   bool
+}
+
+func (e *entry) lnk() *links {
+	if l := e.links.Load(); l != nil {
+		return l
+	}
+	e.links.CompareAndSwap(nil, new(links))
+	return e.links.Load()
+}
+
+func (e *entry) finished() bool {
+	st := e.state.Load()
+	return st == stDone || st == stDetached
+}
+
+// claim makes the caller the single releaser of e.
+func (e *entry) claim(why reason, st uint32) bool {
+	if !e.state.CompareAndSwap(stLive, st) {
+		return false
+	}
+	e.reason = why
+	return true
+}
+
+// waitFor registers p as waiting for e to finish; false if e already has.
+func (e *entry) waitFor(p *entry) bool {
+	l := e.lnk()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished || e.finished() {
+		return false
+	}
+	l.waiters = append(l.waiters, p)
+	return true
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// doneChan returns a channel closed when e has finished.
+func (e *entry) doneChan() <-chan struct{} {
+	l := e.lnk()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished || e.finished() {
+		return closedChan
+	}
+	if l.done == nil {
+		l.done = make(chan struct{})
+	}
+	return l.done
+}
+
+// markFinished stores the final state and returns the entries that waited.
+// The state is stored before links is loaded, so a concurrent waitFor
+// either sees the final state or is seen here.
+func (e *entry) markFinished(st uint32) []*entry {
+	e.state.Store(st)
+	l := e.links.Load()
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	l.finished = true
+	w := l.waiters
+	l.waiters = nil
+	if l.done != nil {
+		close(l.done)
+	}
+	l.mu.Unlock()
+	return w
+}
+
+// dependentsSnapshot returns e's dependents that have not finished.
+func (e *entry) dependentsSnapshot() []*entry {
+	l := e.links.Load()
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.dependents) == 0 {
+		return nil
+	}
+	out := make([]*entry, 0, len(l.dependents))
+	for d := range l.dependents {
+		if !d.finished() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (e *entry) hasLiveDependents() bool {
+	l := e.links.Load()
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for d := range l.dependents {
+		if !d.finished() {
+			return true
+		}
+	}
+	return false
+}
+
+// addDependent links d as a dependent of e; false if e is no longer live.
+func (e *entry) addDependent(d *entry) bool {
+	l := e.lnk()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e.state.Load() != stLive {
+		return false
+	}
+	if l.dependents == nil {
+		l.dependents = make(map[*entry]struct{})
+	}
+	l.dependents[d] = struct{}{}
+	return true
+}
+
+func (e *entry) removeDependent(d *entry) {
+	l := e.links.Load()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	delete(l.dependents, d)
+	l.mu.Unlock()
+}
+
+func (e *entry) fallback() func(context.Context) error {
+	if e.x == nil {
+		return nil
+	}
+	return e.x.fallback
+}
+
+func (e *entry) timeout(def time.Duration) time.Duration {
+	if e.x == nil || e.x.timeout == 0 {
+		return def
+	}
+	if e.x.timeout < 0 {
+		return 0
+	}
+	return e.x.timeout
+}
+
+func (e *entry) reclaimable() bool { return e.x != nil && (e.x.canRecl || e.x.reclaim != nil) }
+
+func (e *entry) timed() bool { return e.x != nil && (e.x.ttl > 0 || e.x.idle > 0) }
+
+// stackString formats the recorded creation stack ("" if none).
+func (e *entry) stackString() string {
+	if e.x == nil || len(e.x.stack) == 0 {
+		return ""
+	}
+	return formatStack(e.x.stack)
+}
+
+func formatStack(pcs []uintptr) string {
+	var b []byte
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		b = append(b, f.Function...)
+		b = append(b, "\n\t"...)
+		b = append(b, f.File...)
+		b = append(b, ':')
+		b = appendInt(b, f.Line)
+		b = append(b, '\n')
+		if !more {
+			break
+		}
+	}
+	return string(b)
+}
+
+func appendInt(b []byte, n int) []byte {
+	if n >= 10 {
+		b = appendInt(b, n/10)
+	}
+	return append(b, byte('0'+n%10))
+}

@@ -1,0 +1,136 @@
+package resource
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// EventType says what happened.
+type EventType int
+
+// Event types.
+const (
+	Registered      EventType = iota + 1 // Track or Register succeeded
+	Released                             // a cleanup (or its fallback) finished successfully
+	CleanupFailed                        // one attempt failed (Err, Attempt)
+	Retrying                             // a retry is scheduled (Attempt is the next attempt)
+	GaveUp                               // the cleanup failed for good (Err is the *CleanupError)
+	FellBack                             // the fallback ran (Err is its error, nil on success)
+	Leaked                               // a Guard became unreachable unreleased (Stack, Count)
+	Expired                              // a TTL or idle timeout released the resource
+	Reclaimed                            // Reclaim released the resource or called its ReclaimWith (Size = bytes freed)
+	Detached                             // Detach removed the resource; its cleanup will not run
+	ShutdownStarted                      // Shutdown began (ID is 0)
+	ShutdownDone                         // Shutdown returned (Err is its result)
+)
+
+var eventNames = [...]string{"", "registered", "released", "cleanup-failed", "retrying", "gave-up",
+	"fell-back", "leaked", "expired", "reclaimed", "detached", "shutdown-started", "shutdown-done"}
+
+// String returns the lower-case, dash-separated name ("cleanup-failed").
+func (t EventType) String() string {
+	if t > 0 && int(t) < len(eventNames) {
+		return eventNames[t]
+	}
+	return "EventType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Event describes one thing that happened to a resource or the registry.
+type Event struct {
+	Type     EventType
+	ID       ID
+	Kind     string
+	Priority Priority
+	Size     int64
+	Time     time.Time     // when the event happened
+	Age      time.Duration // time since the resource was registered
+	Attempt  int           // attempt number for CleanupFailed, Retrying, GaveUp
+	Err      error
+	Stack    string // Leaked: the creation stack, when recorded, on the first report of a leak site
+	Count    int64  // Leaked: how many leaks with this kind and creation stack so far
+}
+
+// Observer receives events. The registry calls Observe synchronously on the
+// goroutine where the event happens (the releasing caller, a worker, the
+// Shutdown caller), never while it holds a lock. Observe must be safe for
+// concurrent use and should return quickly: it delays the goroutine that
+// emitted the event, and must not panic (on a worker that would crash the
+// program). A slow consumer should copy events into its own buffered
+// channel.
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e Event) { f(e) }
+
+type observers []Observer
+
+func (os observers) Observe(e Event) {
+	for _, o := range os {
+		o.Observe(e)
+	}
+}
+
+func multiObserver(os ...Observer) Observer {
+	var out observers
+	for _, o := range os {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+// SlogObserver returns an Observer that logs every event on l: failures,
+// give-ups and leaks at Warn (a first leak report includes its creation
+// stack), Registered and Released at Debug, the rest at Info.
+func SlogObserver(l *slog.Logger) Observer {
+	return ObserverFunc(func(e Event) { logEvent(l, e) })
+}
+
+func logEvent(l *slog.Logger, e Event) {
+	level := slog.LevelInfo
+	switch e.Type {
+	case Registered, Released:
+		level = slog.LevelDebug
+	case CleanupFailed, GaveUp, Leaked:
+		level = slog.LevelWarn
+	}
+	ctx := context.Background()
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 10)
+	if e.ID != 0 {
+		attrs = append(attrs, slog.String("id", e.ID.String()), slog.String("kind", e.Kind),
+			slog.String("priority", e.Priority.String()), slog.Duration("age", e.Age))
+	}
+	if e.Size != 0 {
+		attrs = append(attrs, slog.Int64("size", e.Size))
+	}
+	if e.Attempt != 0 {
+		attrs = append(attrs, slog.Int("attempt", e.Attempt))
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("err", e.Err.Error()))
+	}
+	if e.Count != 0 {
+		attrs = append(attrs, slog.Int64("count", e.Count))
+	}
+	if e.Stack != "" {
+		attrs = append(attrs, slog.String("stack", e.Stack))
+	}
+	l.LogAttrs(ctx, level, "resource "+e.Type.String(), attrs...)
+}

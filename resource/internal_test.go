@@ -1,0 +1,169 @@
+package resource
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestTableNeverReusesIDs(t *testing.T) {
+	r, err := NewRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tb table
+	seen := map[ID]bool{}
+	live := map[ID]*entry{}
+	for i := 0; i < 2000; i++ {
+		e := &entry{}
+		s, gen, err := tb.add(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := r.makeID(s, gen, 3)
+		if seen[id] || id == 0 {
+			t.Fatalf("ID %v reused or zero", id)
+		}
+		seen[id] = true
+		live[id] = e
+		if gs, gg := r.slotOf(id); gs != s || gg != gen || uint64(id)&r.mask != 3 {
+			t.Fatalf("slotOf(%v) = %d, %d; want %d, %d", id, gs, gg, s, gen)
+		}
+		if i%3 != 0 { // free two in three, in a scattered order
+			for old, oe := range live {
+				os, _ := r.slotOf(old)
+				tb.remove(os, oe)
+				delete(live, old)
+				if got := tb.get(r.slotOf(old)); got != nil {
+					t.Fatalf("stale ID %v still found", old)
+				}
+				break
+			}
+		}
+	}
+	for id, e := range live {
+		if got := tb.get(r.slotOf(id)); got != e {
+			t.Fatalf("live ID %v not found", id)
+		}
+	}
+	if tb.n != len(live) || len(tb.appendTo(nil)) != len(live) {
+		t.Errorf("n = %d, appendTo %d, want %d", tb.n, len(tb.appendTo(nil)), len(live))
+	}
+}
+
+func TestTableRetiresExhaustedSlot(t *testing.T) {
+	var tb table
+	e := &entry{}
+	s, _, _ := tb.add(e)
+	tb.slots[s].gen = ^uint32(0)
+	tb.remove(s, e)
+	if len(tb.free) != 0 {
+		t.Errorf("exhausted slot went back to the free list")
+	}
+	s2, gen, _ := tb.add(&entry{})
+	if s2 == s || gen != 0 {
+		t.Errorf("add after retire = slot %d gen %d; want a new slot, gen 0", s2, gen)
+	}
+}
+
+func TestHistogramBuckets(t *testing.T) {
+	for _, ns := range []int64{0, 1, 3, 4, 7, 8, 9, 100, 1000, 123456789, 1 << 40} {
+		b := bucketOf(ns)
+		mid := bucketMid(b)
+		if ns >= 4 && (mid < ns*7/8 || mid > ns*9/8+1) {
+			t.Errorf("bucketOf(%d) = %d, mid %d: off by more than 12.5%%", ns, b, mid)
+		}
+		if b > 0 && bucketOf(ns) < bucketOf(ns-1) {
+			t.Errorf("buckets not monotonic at %d", ns)
+		}
+	}
+}
+
+// TestTimerHeap drives the timer heap with random pushes, re-pushes and
+// removals and checks its invariants and pop order against a model.
+func TestTimerHeap(t *testing.T) {
+	r, err := NewRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := &r.timers
+	defer tm.stop()
+	rng := rand.New(rand.NewPCG(7, 7))
+	var es []*entry
+	model := map[*entry]int64{}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	for i := 0; i < 3000; i++ {
+		switch op := rng.IntN(3); {
+		case op < 2 || len(es) == 0: // push a new entry, or re-push an existing one
+			var e *entry
+			if len(es) > 0 && rng.IntN(4) == 0 {
+				e = es[rng.IntN(len(es))]
+			} else {
+				e = &entry{}
+				es = append(es, e)
+			}
+			due := int64(time.Hour) + rng.Int64N(int64(time.Hour))
+			tm.pushLocked(e, due, tkRetry)
+			model[e] = due
+		default:
+			e := es[rng.IntN(len(es))]
+			if e.hidx != 0 {
+				tm.removeLocked(e)
+			}
+			delete(model, e)
+		}
+		if len(tm.h) != len(model) {
+			t.Fatalf("heap has %d items, model %d", len(tm.h), len(model))
+		}
+	}
+	for i, e := range tm.h {
+		if int(e.hidx) != i+1 || model[e] != e.due {
+			t.Fatalf("item %d: hidx %d due %d, model due %d", i, e.hidx, e.due, model[e])
+		}
+		if p := (i - 1) / 2; i > 0 && tm.h[p].due > e.due {
+			t.Fatalf("heap order broken at %d", i)
+		}
+	}
+	last := int64(-1)
+	for len(tm.h) > 0 {
+		e := tm.h[0]
+		if e.due < last {
+			t.Fatalf("popped %d after %d", e.due, last)
+		}
+		last = e.due
+		tm.removeLocked(e)
+		delete(model, e)
+	}
+	if len(model) != 0 {
+		t.Errorf("%d entries lost from the heap", len(model))
+	}
+}
+
+// TestReclaimCandidateOrder checks the documented Reclaim order on candidates,
+// including resources past their TTL or idle timeout whose timer has not
+// fired yet (which only exist for an instant in a running registry).
+func TestReclaimCandidateOrder(t *testing.T) {
+	mk := func(name string, p Priority, expired bool, used, size int64) candidate {
+		return candidate{e: &entry{kind: name, prio: uint8(p), size: size}, expired: expired, used: used}
+	}
+	cs := []candidate{
+		mk("high-old", High, false, 1, 10),
+		mk("low-new", Low, false, 9, 10),
+		mk("low-old-small", Low, false, 1, 1),
+		mk("high-expired", High, true, 5, 1),
+		mk("low-old-big", Low, false, 1, 100),
+		mk("normal", Normal, false, 0, 10),
+		mk("normal-expired", Normal, true, 7, 1),
+	}
+	slices.SortFunc(cs, compareCandidates)
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.e.kind)
+	}
+	want := []string{"normal-expired", "high-expired", "low-old-big", "low-old-small", "low-new", "normal", "high-old"}
+	if !slices.Equal(got, want) {
+		t.Errorf("order\n got %v\nwant %v", got, want)
+	}
+}

@@ -1,0 +1,121 @@
+package resource
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Options configures a Registry. A nil *Options means all defaults; a zero
+// field means that field's default. NewRegistry validates every field and
+// names the bad one in its error.
+type Options struct {
+	// Workers bounds the goroutines that run queued cleanups (ReleaseAsync,
+	// expiry, leaks, Shutdown). Workers are started on demand and exit when
+	// every lane is empty, so an idle registry runs no goroutine.
+	// Default: max(2, GOMAXPROCS).
+	Workers int
+
+	// CleanupTimeout bounds each cleanup attempt through its context.
+	// Default 30s. WithCleanupTimeout overrides it per resource.
+	CleanupTimeout time.Duration
+
+	// MaxAttempts is how many times a cleanup whose errors classify as Retry
+	// is attempted in all. Default 3.
+	MaxAttempts int
+
+	// RetryBackoff is the delay before the first retry; it doubles for each
+	// further retry, with jitter (each delay is drawn from [d/2, d]).
+	// Default 100ms.
+	RetryBackoff time.Duration
+
+	// Leaks selects the leak detector's level. Default LeaksSampled.
+	Leaks LeakLevel
+
+	// LeakSampleRate: with LeaksSampled, one guard in LeakSampleRate records
+	// its creation stack. Default 128.
+	LeakSampleRate int
+
+	// FailureHistory is how many of the most recent *CleanupError values
+	// Failures keeps (all are counted in Stats). Default 128.
+	FailureHistory int
+
+	// Observer receives every event. It is called synchronously on the
+	// goroutine where the event happens, never under a registry lock; it
+	// must be safe for concurrent use and should be quick.
+	Observer Observer
+
+	// Logger, if set, also receives every event through SlogObserver.
+	Logger *slog.Logger
+}
+
+type config struct {
+	workers        int
+	cleanupTimeout time.Duration
+	maxAttempts    int
+	retryBackoff   time.Duration
+	leaks          LeakLevel
+	sampleRate     int
+	failureHistory int
+	obs            Observer
+}
+
+func (o *Options) config() (config, error) {
+	c := config{
+		workers:        max(2, runtime.GOMAXPROCS(0)),
+		cleanupTimeout: 30 * time.Second,
+		maxAttempts:    3,
+		retryBackoff:   100 * time.Millisecond,
+		leaks:          LeaksSampled,
+		sampleRate:     128,
+		failureHistory: 128,
+	}
+	if o == nil {
+		return c, nil
+	}
+	if err := o.validate(); err != nil {
+		return c, err
+	}
+	setIf(&c.workers, o.Workers)
+	setIf(&c.cleanupTimeout, o.CleanupTimeout)
+	setIf(&c.maxAttempts, o.MaxAttempts)
+	setIf(&c.retryBackoff, o.RetryBackoff)
+	setIf(&c.sampleRate, o.LeakSampleRate)
+	setIf(&c.failureHistory, o.FailureHistory)
+	c.leaks = o.Leaks
+	c.obs = o.Observer
+	if o.Logger != nil {
+		c.obs = multiObserver(c.obs, SlogObserver(o.Logger))
+	}
+	return c, nil
+}
+
+func setIf[T int | time.Duration](dst *T, v T) {
+	if v != 0 {
+		*dst = v
+	}
+}
+
+func (o *Options) validate() error {
+	checks := []struct {
+		field string
+		bad   bool
+		got   any
+		want  string
+	}{
+		{"Workers", o.Workers < 0, o.Workers, ">= 0"},
+		{"CleanupTimeout", o.CleanupTimeout < 0, o.CleanupTimeout, ">= 0"},
+		{"MaxAttempts", o.MaxAttempts < 0, o.MaxAttempts, ">= 0"},
+		{"RetryBackoff", o.RetryBackoff < 0, o.RetryBackoff, ">= 0"},
+		{"Leaks", o.Leaks < LeaksSampled || o.Leaks > LeaksAll, o.Leaks, "LeaksSampled, LeaksOff or LeaksAll"},
+		{"LeakSampleRate", o.LeakSampleRate < 0, o.LeakSampleRate, ">= 0"},
+		{"FailureHistory", o.FailureHistory < 0, o.FailureHistory, ">= 0"},
+	}
+	for _, c := range checks {
+		if c.bad {
+			return fmt.Errorf("resource: Options.%s must be %s, got %v", c.field, c.want, c.got)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package resource
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ReleaseMatching releases, on the caller's goroutine, every live resource
+// for which match returns true, running their real cleanups (each after
+// its own live dependents, which are released too even if they do not
+// match). It stops early when ctx ends. The result joins every failure
+// (*CleanupError) and ctx's error if it ended. match is called without any
+// registry lock held.
+func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) error {
+	var errs []error
+	for _, e := range r.snapshot() {
+		if e.state.Load() != stLive || !match(r.info(e)) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if !e.claim(rsExplicit, stRunning) {
+			continue
+		}
+		if err := r.releaseClaimed(ctx, e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reclaim frees memory by releasing Reclaimable resources (or calling their
+// ReclaimWith function, which shrinks them and leaves them live) until at
+// least bytes have been freed; bytes <= 0 means every candidate. Freed bytes
+// are a released resource's WithSize, or what ReclaimWith returned.
+//
+// Order: resources past their TTL or idle timeout first, then by priority
+// Low, Normal, High (Critical is never reclaimed); within one priority the
+// least recently used (oldest last Touch, else oldest) first, then the
+// largest. A candidate with live dependents is skipped (releasing it would
+// release them too). Cleanups run on the caller's goroutine; Reclaim stops
+// when ctx ends. err joins every failure and ctx's error.
+func (r *Registry) Reclaim(ctx context.Context, bytes int64) (freed int64, err error) {
+	var errs []error
+	for _, c := range r.reclaimCandidates() {
+		if bytes > 0 && freed >= bytes {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		n, err := r.reclaimOne(ctx, c.e)
+		freed += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return freed, errors.Join(errs...)
+}
+
+type candidate struct {
+	e       *entry
+	expired bool
+	used    int64
+}
+
+func (r *Registry) reclaimCandidates() []candidate {
+	now := r.now()
+	var cs []candidate
+	for _, e := range r.snapshot() {
+		if e.state.Load() != stLive || !e.reclaimable() || e.priority() == Critical || e.hasLiveDependents() {
+			continue
+		}
+		c := candidate{e: e, used: e.born}
+		if e.x.idle > 0 {
+			c.used = e.x.touched.Load()
+		}
+		c.expired = e.timed() && e.expiryDue() <= now
+		cs = append(cs, c)
+	}
+	slices.SortFunc(cs, compareCandidates)
+	return cs
+}
+
+func compareCandidates(a, b candidate) int {
+	switch {
+	case a.expired != b.expired:
+		if a.expired {
+			return -1
+		}
+		return 1
+	case a.e.prio != b.e.prio:
+		return int(a.e.prio) - int(b.e.prio)
+	case a.used != b.used:
+		if a.used < b.used {
+			return -1
+		}
+		return 1
+	case a.e.size != b.e.size:
+		if a.e.size > b.e.size {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.e.id, b.e.id)
+}
+
+func (r *Registry) reclaimOne(ctx context.Context, e *entry) (int64, error) {
+	if fn := e.x.reclaim; fn != nil {
+		n, err := callReclaim(ctx, fn)
+		if err != nil {
+			return n, fmt.Errorf("resource %v: reclaim: %w", e.id, err)
+		}
+		r.noteReclaimed(e, n)
+		return n, nil
+	}
+	if !e.claim(rsReclaim, stRunning) {
+		return 0, nil
+	}
+	r.noteReclaimed(e, e.size)
+	if err := r.releaseClaimed(ctx, e); err != nil {
+		return 0, err
+	}
+	return e.size, nil
+}
+
+func (r *Registry) noteReclaimed(e *entry, n int64) {
+	r.shardOf(e.id).c.reclaimed.Add(1)
+	if r.obs != nil {
+		ev := r.event(Reclaimed, e, 0, nil)
+		ev.Size = n
+		r.obs.Observe(ev)
+	}
+}
+
+func callReclaim(ctx context.Context, fn func(context.Context) (int64, error)) (n int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{Value: p}
+		}
+	}()
+	return fn(ctx)
+}

@@ -1,0 +1,116 @@
+package resource_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/patinox/memory/resource"
+)
+
+func TestReclaimOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		r := newRegistry(t, &resource.Options{Observer: rec})
+		c := &counter{}
+		reg := func(name string, opts ...resource.Option) resource.ID {
+			return mustRegister(t, r, c.fn(name), opts...)
+		}
+		reg("critical", resource.Reclaimable(), resource.WithPriority(resource.Critical), resource.WithSize(1000))
+		reg("not-reclaimable", resource.WithPriority(resource.Low), resource.WithSize(1000))
+		reg("high", resource.Reclaimable(), resource.WithPriority(resource.High), resource.WithSize(10))
+		reg("normal-old", resource.Reclaimable(), resource.WithSize(10))
+		advance(time.Second)
+		reg("normal-new-big", resource.Reclaimable(), resource.WithSize(100))
+		reg("normal-new-small", resource.Reclaimable(), resource.WithSize(1))
+		reg("low", resource.Reclaimable(), resource.WithPriority(resource.Low), resource.WithSize(10))
+		reg("high-idle", resource.Reclaimable(), resource.WithPriority(resource.High), resource.WithSize(10),
+			resource.WithIdleTimeout(time.Hour))
+		var shrunk int64
+		reg("shrinker", resource.ReclaimWith(func(context.Context) (int64, error) { shrunk += 7; return 7, nil }),
+			resource.WithPriority(resource.Low))
+		freed, err := r.Reclaim(context.Background(), 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Low first: "low" (10, older than shrinker) then shrinker (7), then
+		// normal-old (10) reaches 27 >= 25.
+		if want := []string{"low", "normal-old"}; !slices.Equal(c.seq(), want) {
+			t.Errorf("reclaimed %v, want %v", c.seq(), want)
+		}
+		if freed != 27 || shrunk != 7 {
+			t.Errorf("freed %d (shrunk %d), want 27 (7)", freed, shrunk)
+		}
+		freed, err = r.Reclaim(context.Background(), 0) // everything reclaimable
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"low", "normal-old", "normal-new-big", "normal-new-small", "high", "high-idle"}
+		if !slices.Equal(c.seq(), want) {
+			t.Errorf("reclaimed %v, want %v", c.seq(), want)
+		}
+		if freed != 100+1+10+10+7 {
+			t.Errorf("freed %d, want 128", freed)
+		}
+		if s := r.Stats(); s.Reclaimed != 8 || s.Live != 3 {
+			t.Errorf("Stats reclaimed %d live %d, want 8 3", s.Reclaimed, s.Live)
+		}
+		if n := rec.count(resource.Reclaimed); n != 8 {
+			t.Errorf("Reclaimed events %d, want 8", n)
+		}
+		if err := r.ReleaseMatching(context.Background(), func(resource.Info) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestReclaimSkipsDependedOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRegistry(t, &resource.Options{})
+		c := &counter{}
+		parent := mustRegister(t, r, c.fn("parent"), resource.Reclaimable(), resource.WithPriority(resource.Low))
+		mustRegister(t, r, c.fn("child"), resource.DependsOn(parent), resource.WithPriority(resource.Critical))
+		mustRegister(t, r, c.fn("low"), resource.Reclaimable(), resource.WithPriority(resource.Low))
+		mustRegister(t, r, c.fn("idle"), resource.Reclaimable(), resource.WithPriority(resource.High),
+			resource.WithIdleTimeout(time.Minute))
+		advance(time.Minute - time.Nanosecond)
+		if _, err := r.Reclaim(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.seq(); !slices.Equal(got, []string{"low", "idle"}) {
+			t.Errorf("order %v, want [low idle] (parent skipped: it has a live dependent)", got)
+		}
+		if err := r.ReleaseMatching(context.Background(), func(in resource.Info) bool { return in.ID == parent }); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.seq(); !slices.Equal(got[2:], []string{"child", "parent"}) {
+			t.Errorf("ReleaseMatching order %v, want child then parent", got)
+		}
+	})
+}
+
+func TestReclaimErrors(t *testing.T) {
+	r := newRegistry(t, &resource.Options{MaxAttempts: 1})
+	mustRegister(t, r, func(context.Context) error { return errBoom }, resource.Reclaimable(), resource.WithSize(5))
+	mustRegister(t, r, func(context.Context) error { return nil },
+		resource.ReclaimWith(func(context.Context) (int64, error) { panic("oops") }))
+	freed, err := r.Reclaim(context.Background(), 0)
+	if freed != 0 || !errors.Is(err, errBoom) || !strings.Contains(err.Error(), "oops") {
+		t.Errorf("Reclaim = %d, %v; want 0 and both failures", freed, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Reclaim(ctx, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("Reclaim with cancelled ctx = %v", err)
+	}
+	if err := r.ReleaseMatching(ctx, func(resource.Info) bool { return true }); !errors.Is(err, context.Canceled) {
+		t.Errorf("ReleaseMatching with cancelled ctx = %v", err)
+	}
+	if err := r.ReleaseMatching(context.Background(), func(resource.Info) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,401 @@
+package resource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/bits"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Registry tracks live resources and runs their cleanups exactly once.
+// Create one with NewRegistry (the zero Registry is not usable). All
+// methods are safe for concurrent use. A Registry must be shut down with
+// Shutdown to release what is still live; an idle Registry runs no
+// goroutine and arms no timer, so forgetting Shutdown leaks resources, not
+// goroutines.
+type Registry struct {
+	cfg    config
+	obs    Observer
+	epoch  time.Time
+	shift  uint // log2(len(shards))
+	phase  atomic.Int32
+	shards []shard
+	mask   uint64
+
+	sched  scheduler
+	timers timers
+	fails  failureLog
+	leaks  leakLog
+	shut   shutdownState
+}
+
+type shard struct {
+	mu sync.Mutex // protects following fields
+	t  table
+	// Counters of resources that entered and left this shard.
+	registered, succeeded, fellBack, failed, detached uint64
+
+	c    counters
+	hist histogram
+	_    [64]byte
+}
+
+// NewRegistry returns a running Registry configured by o (nil = defaults).
+// It fails if a field of o is invalid, naming the field.
+func NewRegistry(o *Options) (*Registry, error) {
+	cfg, err := o.config()
+	if err != nil {
+		return nil, err
+	}
+	shift := uint(bits.Len(uint(8*runtime.GOMAXPROCS(0) - 1)))
+	shift = max(4, min(shift, 8))
+	n := 1 << shift
+	r := &Registry{cfg: cfg, obs: cfg.obs, epoch: time.Now(), shards: make([]shard, n), mask: uint64(n - 1), shift: shift}
+	for i := range r.shards {
+		// At least a cache line each, so shards used by different Ps
+		// never share one through their slices.
+		r.shards[i].t.slots = make([]slot, 0, 16)
+		r.shards[i].t.free = make([]uint32, 0, 16)
+	}
+	r.shut.draining = make(chan struct{})
+	r.sched.init(r, cfg.workers)
+	r.timers.r = r
+	r.fails.max = cfg.failureHistory
+	return r, nil
+}
+
+// now is the registry clock: nanoseconds since NewRegistry (monotonic).
+func (r *Registry) now() int64 { return int64(time.Since(r.epoch)) }
+
+func (r *Registry) wall(ns int64) time.Time { return r.epoch.Add(time.Duration(ns)) }
+
+// An ID names a slot of a shard's table (see table) with the shard index in
+// its low bits, so allocating an ID needs no shared counter: it happens
+// under the shard's lock, which insert takes anyway. The shard of a new
+// entry comes from its address (shardFor): goroutines on different Ps
+// allocate from different memory spans, so they work on different shards
+// and share no cache line.
+func (r *Registry) shardOf(id ID) *shard { return &r.shards[uint64(id)&r.mask] }
+
+func (r *Registry) lookup(id ID) *entry {
+	sh := r.shardOf(id)
+	s, gen := r.slotOf(id)
+	sh.mu.Lock()
+	e := sh.t.get(s, gen)
+	sh.mu.Unlock()
+	return e
+}
+
+// Register tracks a resource given by its cleanup alone and returns its ID.
+// The cleanup runs exactly once: on Release, ReleaseAsync, expiry, Reclaim
+// or Shutdown, whichever comes first. There is no Guard, so the leak
+// detector does not watch it: the caller owns the ID and must release it
+// (or leave it to Shutdown). Register fails with ErrShuttingDown once
+// Shutdown has begun, and on invalid options (the cleanup is then not
+// called).
+func (r *Registry) Register(cleanup func(context.Context) error, opts ...Option) (ID, error) {
+	if cleanup == nil {
+		return 0, errors.New("resource: Register: nil cleanup")
+	}
+	e := &entry{run: funcRunner(cleanup)}
+	if err := e.apply(opts); err != nil {
+		return 0, err
+	}
+	if err := r.insert(e); err != nil {
+		return 0, err
+	}
+	return e.id, nil
+}
+
+// insert gives e its ID and makes it live.
+func (r *Registry) insert(e *entry) error {
+	e.reg = r
+	linked := e.x != nil && len(e.x.depIDs) > 0
+	if linked {
+		if err := r.resolveDeps(e); err != nil {
+			return err
+		}
+		e.state.Store(stNew)
+	}
+	e.born = r.now()
+	idx := shardFor(e, r.mask)
+	sh := &r.shards[idx]
+	sh.mu.Lock()
+	if r.phase.Load() != int32(PhaseRunning) {
+		sh.mu.Unlock()
+		return errShuttingDown()
+	}
+	s, gen, err := sh.t.add(e)
+	if err != nil {
+		sh.mu.Unlock()
+		return err
+	}
+	e.id = r.makeID(s, gen, idx)
+	sh.registered++
+	sh.mu.Unlock()
+	if linked {
+		if err := r.linkDeps(e); err != nil {
+			return err
+		}
+	}
+	if e.timed() {
+		e.x.touched.Store(e.born)
+		r.timers.addExpiry(e)
+	}
+	if r.obs != nil {
+		r.emit(Registered, e, 0, nil)
+	}
+	return nil
+}
+
+// resolveDeps finds the resources e depends on, before e is visible, so
+// that e.x.deps never changes once e is in the table.
+func (r *Registry) resolveDeps(e *entry) error {
+	e.x.deps = make([]*entry, 0, len(e.x.depIDs))
+	for _, id := range e.x.depIDs {
+		p := r.lookup(id)
+		if p == nil {
+			return fmt.Errorf("resource: DependsOn(%v): %w", id, ErrNotFound)
+		}
+		e.x.deps = append(e.x.deps, p)
+	}
+	return nil
+}
+
+// linkDeps makes e, which is in the table in state stNew (nobody can claim
+// it), a dependent of each resource it depends on, then makes it live.
+// Every resource that is released from then on sees e among its
+// dependents. If one of them was claimed before e could link to it, or
+// Shutdown began, registration fails and e is taken out again; a
+// dependency that was already waiting for e is woken by that. Only if
+// someone claimed e in the instant it was live does registration succeed
+// anyway: e is then linked, so its cleanup runs before its dependencies'.
+func (r *Registry) linkDeps(e *entry) error {
+	var err error
+	for _, p := range e.x.deps {
+		if !p.addDependent(e) {
+			err = fmt.Errorf("resource: DependsOn(%v): %w", p.id, ErrReleased)
+			break
+		}
+	}
+	e.state.Store(stLive)
+	if err == nil {
+		for _, p := range e.x.deps {
+			if p.state.Load() != stLive {
+				err = fmt.Errorf("resource: DependsOn(%v): %w", p.id, ErrReleased)
+				break
+			}
+		}
+	}
+	if err == nil && r.phase.Load() != int32(PhaseRunning) {
+		err = errShuttingDown()
+	}
+	if err != nil && !r.undoInsert(e) {
+		return nil // claimed meanwhile: it is released in order
+	}
+	return err
+}
+
+// undoInsert takes e out again; false if someone claimed it meanwhile.
+func (r *Registry) undoInsert(e *entry) bool {
+	if !e.state.CompareAndSwap(stLive, stDetached) {
+		return false
+	}
+	for _, p := range e.x.deps {
+		p.removeDependent(e)
+	}
+	sh := r.shardOf(e.id)
+	s, _ := r.slotOf(e.id)
+	sh.mu.Lock()
+	sh.t.remove(s, e)
+	sh.registered--
+	sh.mu.Unlock()
+	e.markFinished(stDetached)
+	return true
+}
+
+// Release runs the cleanup of resource id now, on the caller's goroutine,
+// after releasing its live dependents (see DependsOn). It returns the
+// cleanup's failure as a *CleanupError (joined with any dependent's
+// failure); retries wait out their backoff here, bounded by ctx. If another
+// releaser already won the resource, Release returns an error matching
+// ErrReleased at once without waiting for it; an unknown or finished id
+// gives ErrNotFound.
+func (r *Registry) Release(ctx context.Context, id ID) error {
+	e := r.lookup(id)
+	if e == nil {
+		return errNotFound(id)
+	}
+	return r.releaseEntry(ctx, e)
+}
+
+func (r *Registry) releaseEntry(ctx context.Context, e *entry) error {
+	if !e.claim(rsExplicit, stRunning) {
+		return errReleased(e.id)
+	}
+	return r.releaseClaimed(ctx, e)
+}
+
+// ReleaseAsync hands resource id to the scheduler, which runs its cleanup
+// in the resource's priority lane (after its dependents). Errors: ErrNotFound,
+// ErrReleased. Failures are reported through Failures, Stats and events.
+func (r *Registry) ReleaseAsync(id ID) error {
+	e := r.lookup(id)
+	if e == nil {
+		return errNotFound(id)
+	}
+	return r.releaseAsync(e, rsAsync)
+}
+
+func (r *Registry) releaseAsync(e *entry, why reason) error {
+	if !e.claim(why, stQueued) {
+		return errReleased(e.id)
+	}
+	r.sched.enqueue(e)
+	return nil
+}
+
+// Touch marks resource id as used now, restarting its idle timeout (see
+// Guard.Touch). It fails with ErrNotFound if id is not in the registry.
+func (r *Registry) Touch(id ID) error {
+	e := r.lookup(id)
+	if e == nil {
+		return errNotFound(id)
+	}
+	e.touch()
+	return nil
+}
+
+// Detach stops tracking resource id without running its cleanup (see
+// Guard.Detach). Errors: ErrNotFound, ErrReleased.
+func (r *Registry) Detach(id ID) error {
+	e := r.lookup(id)
+	if e == nil {
+		return errNotFound(id)
+	}
+	return r.detach(e)
+}
+
+// detach removes e without running its cleanup.
+func (r *Registry) detach(e *entry) error {
+	if !e.state.CompareAndSwap(stLive, stDetached) {
+		return errReleased(e.id)
+	}
+	r.finish(e, stDetached, outDetached)
+	if r.obs != nil {
+		r.emit(Detached, e, 0, nil)
+	}
+	return nil
+}
+
+type outcome uint8
+
+const (
+	outSucceeded outcome = iota
+	outFellBack
+	outFailed
+	outDetached
+)
+
+// finish removes e from the registry, counts its outcome, stores its final
+// state and resumes the entries that waited for it.
+func (r *Registry) finish(e *entry, st uint32, out outcome) {
+	if e.x != nil {
+		if e.timed() {
+			r.timers.remove(e)
+		}
+		for _, p := range e.x.deps {
+			p.removeDependent(e)
+		}
+	}
+	sh := r.shardOf(e.id)
+	s, _ := r.slotOf(e.id)
+	sh.mu.Lock()
+	sh.t.remove(s, e)
+	switch out {
+	case outSucceeded:
+		sh.succeeded++
+	case outFellBack:
+		sh.fellBack++
+	case outFailed:
+		sh.failed++
+	case outDetached:
+		sh.detached++
+	}
+	sh.mu.Unlock()
+	for _, p := range e.markFinished(st) {
+		if p.pending.Add(-1) == 0 {
+			r.sched.enqueue(p)
+		}
+	}
+}
+
+// Info describes resource id if it is in the registry (live or being
+// released).
+func (r *Registry) Info(id ID) (Info, bool) {
+	e := r.lookup(id)
+	if e == nil {
+		return Info{}, false
+	}
+	return r.info(e), true
+}
+
+// All iterates over a snapshot of the resources in the registry (live or
+// being released), one shard at a time; it never holds a lock while
+// yielding.
+func (r *Registry) All() iter.Seq[Info] {
+	return func(yield func(Info) bool) {
+		var buf []*entry
+		for i := range r.shards {
+			buf = r.shards[i].appendEntries(buf[:0])
+			for _, e := range buf {
+				if !yield(r.info(e)) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (sh *shard) appendEntries(dst []*entry) []*entry {
+	sh.mu.Lock()
+	dst = sh.t.appendTo(dst)
+	sh.mu.Unlock()
+	return dst
+}
+
+func (r *Registry) snapshot() []*entry {
+	var out []*entry
+	for i := range r.shards {
+		out = r.shards[i].appendEntries(out)
+	}
+	return out
+}
+
+// Len returns how many resources are in the registry: live ones and those
+// whose cleanup has been claimed but has not finished.
+func (r *Registry) Len() int {
+	n := 0
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		n += sh.t.n
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+func (r *Registry) emit(t EventType, e *entry, attempt int, err error) {
+	r.obs.Observe(r.event(t, e, attempt, err))
+}
+
+func (r *Registry) event(t EventType, e *entry, attempt int, err error) Event {
+	now := time.Now()
+	return Event{Type: t, ID: e.id, Kind: e.kind, Priority: e.priority(), Size: e.size, Time: now,
+		Age: now.Sub(r.wall(e.born)), Attempt: attempt, Err: err}
+}
