@@ -1,0 +1,139 @@
+package mmap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+)
+
+// ReadAt copies len(p) bytes from the mapping at off into p, with the
+// semantics of io.ReaderAt: n < len(p) comes with a non-nil error, io.EOF
+// when the read reached the end of the mapping (off >= Len returns 0,
+// io.EOF). It never crashes the process: a fault while copying (the file was
+// truncated, an I/O error behind the page) is returned as an error wrapping
+// ErrTruncated or an *os.PathError, with n = 0. After Close it returns
+// ErrClosed. Safe for concurrent use.
+func (m *Map) ReadAt(p []byte, off int64) (n int, err error) {
+	if off < 0 {
+		return 0, fmt.Errorf("mmap: ReadAt: negative offset %d: %w", off, ErrOutOfRange)
+	}
+	if !m.pins.acquire() {
+		return 0, ErrClosed
+	}
+	defer m.leave(debug.SetPanicOnFault(true), &n, &err)
+	d := m.cur.Load().data
+	if off >= int64(len(d)) {
+		return 0, io.EOF
+	}
+	if n = copy(p, d[off:]); n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// WriteAt copies p into the mapping at off, with the semantics of
+// io.WriterAt. It is allowed for ReadWrite and Private mappings (ErrReadOnly
+// otherwise). It never writes past Len: the part of p that does not fit is
+// dropped and the error wraps ErrOutOfRange (use Grow first). Faults become
+// errors as for ReadAt. Safe for concurrent use; concurrent writes to
+// overlapping ranges race as they would on a []byte.
+func (m *Map) WriteAt(p []byte, off int64) (n int, err error) {
+	if m.mode == ReadOnly {
+		return 0, fmt.Errorf("mmap: WriteAt on a %v mapping: %w", m.mode, ErrReadOnly)
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("mmap: WriteAt: negative offset %d: %w", off, ErrOutOfRange)
+	}
+	if !m.pins.acquire() {
+		return 0, ErrClosed
+	}
+	defer m.leave(debug.SetPanicOnFault(true), &n, &err)
+	d := m.cur.Load().data
+	if off > int64(len(d)) {
+		return 0, fmt.Errorf("mmap: WriteAt offset %d past length %d: %w", off, len(d), ErrOutOfRange)
+	}
+	if n = copy(d[off:], p); n < len(p) {
+		return n, fmt.Errorf("mmap: WriteAt of %d bytes at %d past length %d: %w", len(p), off, len(d), ErrOutOfRange)
+	}
+	return n, nil
+}
+
+// View calls fn with the mapped bytes, without copying. The Map is pinned
+// while fn runs: Close waits for fn to return. A fault while fn touches the
+// bytes (truncated file, I/O error) is returned as an error instead of
+// crashing, provided the touch happens on the goroutine that called View.
+//
+// fn must not keep the slice after it returns: after Close it points to an
+// inaccessible reservation and touching it faults (a crash, unless that
+// goroutine enabled debug.SetPanicOnFault). fn may write to the slice only
+// for ReadWrite and Private mappings; for ReadOnly a write faults and View
+// returns the fault as an error. fn must not call Close on the same Map.
+func (m *Map) View(fn func(b []byte) error) (err error) {
+	if !m.pins.acquire() {
+		return ErrClosed
+	}
+	defer m.leave(debug.SetPanicOnFault(true), nil, &err)
+	return fn(m.cur.Load().data)
+}
+
+// leave ends an access that pinned m and switched faults to panics (the
+// fault guard, whose cost BenchmarkGuardOverhead measures): it restores the
+// goroutine's fault setting, turns a fault in one of m's ranges into *err
+// (and *n = 0), lets any other panic continue, and unpins m.
+func (m *Map) leave(old bool, n *int, err *error) {
+	debug.SetPanicOnFault(old)
+	if r := recover(); r != nil {
+		m.fault(r, n, err)
+	}
+	m.pins.release()
+}
+
+// fault handles a recovered panic r: a fault in one of m's ranges becomes
+// *err; anything else is re-raised after unpinning.
+func (m *Map) fault(r any, n *int, err *error) {
+	re, ok := r.(runtime.Error)
+	fa, ok2 := r.(faultAddr)
+	if !ok || !ok2 || !m.owns(fa.Addr()) {
+		m.pins.release()
+		panic(r)
+	}
+	if n != nil {
+		*n = 0
+	}
+	*err = m.faultError(re, fa.Addr())
+}
+
+// faultAddr is implemented by the runtime.Error that a memory fault raises
+// when debug.SetPanicOnFault is on.
+type faultAddr interface{ Addr() uintptr }
+
+// owns reports whether addr lies in a range m mapped.
+func (m *Map) owns(addr uintptr) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, mp := range append(m.old, m.cur.Load()) {
+		if start := addrOf(mp.region); addr >= start && addr-start < uintptr(len(mp.region)) {
+			return true
+		}
+	}
+	return false
+}
+
+// faultError explains a fault at addr: ErrTruncated when the file is now
+// shorter than the mapped range, else an *os.PathError around the runtime
+// error (typically an I/O error behind the page).
+func (m *Map) faultError(re runtime.Error, addr uintptr) error {
+	mp := m.cur.Load()
+	fi, err := m.file.Stat()
+	if err != nil {
+		return &os.PathError{Op: "mmap fault", Path: m.name, Err: errors.Join(re, err)}
+	}
+	if end := m.off + int64(len(mp.data)); fi.Size() < end {
+		return fmt.Errorf("mmap: %s: fault at address %#x: file is %d bytes, mapping ends at %d: %w",
+			m.name, addr, fi.Size(), end, ErrTruncated)
+	}
+	return &os.PathError{Op: "mmap fault", Path: m.name, Err: re}
+}

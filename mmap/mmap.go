@@ -1,0 +1,244 @@
+package mmap
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Mode selects how a file is mapped.
+type Mode int
+
+const (
+	// ReadOnly maps the file shared and read-only. WriteAt, Flush and Grow
+	// fail with ErrReadOnly.
+	ReadOnly Mode = iota
+	// ReadWrite maps the file shared and writable: writes reach the file
+	// (durably after Flush) and every other shared mapping of it.
+	ReadWrite
+	// Private maps the file copy-on-write (MAP_PRIVATE): writes are visible
+	// only through this mapping, never in the file or in other mappings.
+	Private
+)
+
+// String returns the mode's name.
+func (md Mode) String() string {
+	switch md {
+	case ReadOnly:
+		return "ReadOnly"
+	case ReadWrite:
+		return "ReadWrite"
+	case Private:
+		return "Private"
+	}
+	return fmt.Sprintf("Mode(%d)", int(md))
+}
+
+func (md Mode) openFlag() int {
+	if md == ReadWrite {
+		return os.O_RDWR
+	}
+	return os.O_RDONLY
+}
+
+var (
+	// ErrClosed is returned by every method of a Map after Close.
+	ErrClosed = errors.New("mmap: closed")
+	// ErrTruncated is returned when an access faulted because the file
+	// shrank below the mapped range.
+	ErrTruncated = errors.New("mmap: file truncated under the mapping")
+	// ErrReadOnly is returned by WriteAt, Flush and Grow on a mapping whose
+	// mode does not allow them.
+	ErrReadOnly = errors.New("mmap: operation not allowed in this mode")
+	// ErrOutOfRange is returned for offsets, lengths and views that do not
+	// fit the file or the mapping.
+	ErrOutOfRange = errors.New("mmap: out of range")
+	// ErrBadType is returned by ViewOf for an element type that may not be
+	// viewed in mapped memory.
+	ErrBadType = errors.New("mmap: type not allowed in a view")
+)
+
+// mapping is one mapped range. It is immutable once published; Grow replaces
+// the whole value.
+type mapping struct {
+	region []byte // page-aligned range returned by mmap(2); nil when empty
+	data   []byte // the caller's bytes: region[delta : delta+length]
+}
+
+// Map is a memory-mapped range of a file.
+//
+// All methods are safe for concurrent use. Views (View, ViewOf) and copies
+// (ReadAt, WriteAt) never block each other or Grow; Close waits for running
+// ones. The caller must Close the Map; Close is idempotent.
+type Map struct {
+	cur  atomic.Pointer[mapping]
+	pins pins
+	mode Mode
+	off  int64    // file offset of data[0]
+	file *os.File // our own duplicate of the caller's descriptor
+	name string
+	reg  registration
+
+	releaseOnce sync.Once
+	releaseErr  error
+
+	mu     sync.Mutex // protects following fields
+	old    []*mapping // ranges replaced by Grow, kept reserved until Close
+	locked bool       // Lock is in effect (Grow locks new ranges too)
+}
+
+// Open maps the whole file at path in the given mode. The file is opened
+// read-only for ReadOnly and Private, read-write for ReadWrite. The caller
+// must Close the returned Map.
+func Open(path string, mode Mode) (*Map, error) {
+	if err := validMode(mode); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, mode.openFlag(), 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return OpenFile(f, 0, -1, mode, nil)
+}
+
+// OpenFile maps length bytes of f starting at file offset off. A negative
+// length maps from off to the current end of the file; a zero length gives a
+// valid empty Map. off need not be page-aligned: the mapping starts at the
+// page boundary below off and the Map exposes only the requested bytes.
+//
+// If off+length is past the end of the file, OpenFile fails with
+// ErrOutOfRange for ReadOnly and Private; for ReadWrite it extends the file
+// (ftruncate), so OpenFile can create a file of a given size.
+//
+// OpenFile does not take ownership of f: it keeps its own duplicate of the
+// descriptor, so the caller may close f at any time. f must have been opened
+// for reading (and writing for ReadWrite). opts may be nil.
+func OpenFile(f *os.File, off, length int64, mode Mode, opts *Options) (*Map, error) {
+	o, err := opts.withDefaults(mode)
+	if err != nil {
+		return nil, err
+	}
+	length, err = checkRange(f, off, length, mode)
+	if err != nil {
+		return nil, err
+	}
+	dup, err := sysDup(f)
+	if err != nil {
+		return nil, fmt.Errorf("mmap: %s: %w", f.Name(), err)
+	}
+	m := &Map{mode: mode, off: off, file: dup, name: f.Name()}
+	m.pins.init()
+	mp, err := m.mapRange(int(length))
+	if err != nil {
+		dup.Close()
+		return nil, err
+	}
+	m.cur.Store(mp)
+	if err := m.register(o, length); err != nil {
+		m.release()
+		return nil, err
+	}
+	return m, nil
+}
+
+func validMode(mode Mode) error {
+	if mode < ReadOnly || mode > Private {
+		return fmt.Errorf("mmap: invalid mode %v", mode)
+	}
+	return nil
+}
+
+// checkRange validates off and length against f's size and returns the
+// resolved length, extending the file for ReadWrite.
+func checkRange(f *os.File, off, length int64, mode Mode) (int64, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("mmap: %s: negative offset %d: %w", f.Name(), off, ErrOutOfRange)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := fi.Size()
+	if length < 0 {
+		length = max(size-off, 0)
+	}
+	if length > math.MaxInt-int64(os.Getpagesize()) || off > math.MaxInt64-length {
+		return 0, fmt.Errorf("mmap: %s: length %d too large: %w", f.Name(), length, ErrOutOfRange)
+	}
+	if off+length <= size || length == 0 {
+		return length, nil
+	}
+	if mode != ReadWrite {
+		return 0, fmt.Errorf("mmap: %s: range [%d, %d) is past the end of the file (size %d): %w",
+			f.Name(), off, off+length, size, ErrOutOfRange)
+	}
+	if err := f.Truncate(off + length); err != nil {
+		return 0, err
+	}
+	return length, nil
+}
+
+// mapRange maps length bytes of m.file at m.off.
+func (m *Map) mapRange(length int) (*mapping, error) {
+	if length == 0 {
+		return &mapping{}, nil
+	}
+	page := int64(os.Getpagesize())
+	start := m.off - m.off%page
+	delta := int(m.off - start)
+	region, err := sysMap(m.file, start, delta+length, m.mode)
+	if err != nil {
+		return nil, &os.PathError{Op: "mmap", Path: m.name, Err: err}
+	}
+	return &mapping{region: region, data: region[delta : delta+length : delta+length]}, nil
+}
+
+// Len returns the number of bytes mapped. It grows after Grow.
+func (m *Map) Len() int { return len(m.cur.Load().data) }
+
+// Mode returns the mode the Map was opened in.
+func (m *Map) Mode() Mode { return m.mode }
+
+// Close refuses new views and copies (they fail with ErrClosed), waits for
+// running ones, and then replaces every range the Map ever mapped with an
+// inaccessible reservation (PROT_NONE, MAP_FIXED, MAP_NORESERVE) instead of
+// unmapping it. A slice that escaped a view therefore faults when touched
+// after Close instead of reading whatever the address is reused for. The
+// cost: the address space (not memory) stays reserved for the life of the
+// process. With a Registry, Close releases the tracked resource exactly once.
+//
+// Close is idempotent and safe for concurrent use; every call returns after
+// the ranges are released. Calling Close from inside a view of the same Map
+// deadlocks.
+func (m *Map) Close() error {
+	err := m.reg.release()
+	if rerr := m.release(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// release does Close's work exactly once; concurrent callers wait for it.
+func (m *Map) release() error {
+	m.releaseOnce.Do(func() {
+		m.pins.close()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		var errs []error
+		for _, mp := range append(m.old, m.cur.Load()) {
+			if mp.region != nil {
+				errs = append(errs, sysReserve(mp.region))
+			}
+		}
+		m.old = nil
+		errs = append(errs, m.file.Close())
+		if err := errors.Join(errs...); err != nil {
+			m.releaseErr = fmt.Errorf("mmap: %s: close: %w", m.name, err)
+		}
+	})
+	return m.releaseErr
+}

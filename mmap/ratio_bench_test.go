@@ -1,0 +1,131 @@
+//go:build linux || darwin
+
+package mmap_test
+
+import (
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/patinox/memory/mmap"
+)
+
+// The Ratio benchmarks interleave the contenders batch by batch inside one
+// benchmark, in an order that rotates every iteration, so that all see the
+// same load on a shared, noisy machine and none always goes first; they
+// report the ratios of their times as metrics.
+
+// rotated runs fns starting with fns[i%len(fns)] and adds each one's time
+// to total at the same index.
+func rotated(i int, total []time.Duration, fns ...func()) {
+	for k := range fns {
+		j := (i + k) % len(fns)
+		t0 := time.Now()
+		fns[j]()
+		total[j] += time.Since(t0)
+	}
+}
+
+// BenchmarkScanRatio reports view/memory: the time to sum the warm 256 MiB
+// file through View over the time to sum the same bytes in a Go []byte
+// (target ≥ 0.9× the ceiling's speed, i.e. ratio ≤ 1.11), and
+// readat/memory for os.File.ReadAt in 1 MiB chunks.
+func BenchmarkScanRatio(b *testing.B) {
+	path := benchFile(b)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := mmap.Open(path, mmap.ReadOnly)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	b.SetBytes(3 * benchSize)
+	scanMem := func() { sinkU64 += sumWords(data) }
+	scanView := func() { _ = m.View(func(d []byte) error { sinkU64 += sumWords(d); return nil }) }
+	scanRead := func() {
+		for off := int64(0); off < benchSize; off += int64(len(buf)) {
+			n, _ := f.ReadAt(buf, off)
+			sinkU64 += sumWords(buf[:n])
+		}
+	}
+	var total [3]time.Duration
+	for i := 0; b.Loop(); i++ {
+		rotated(i, total[:], scanMem, scanView, scanRead)
+	}
+	tMem, tView, tRead := total[0], total[1], total[2]
+	b.ReportMetric(float64(tView)/float64(tMem), "view/memory")
+	b.ReportMetric(float64(tRead)/float64(tMem), "readat/memory")
+}
+
+// BenchmarkRandom64Ratio reports pread/viewof and pread/readat: how many
+// times faster 64-byte reads at random offsets of the warm 256 MiB file are
+// through ViewOf and Map.ReadAt than through pread (target ≥ 10 for ViewOf),
+// and the same random reads from a Go []byte holding the file (ns/memory),
+// the floor set by cache and TLB misses.
+func BenchmarkRandom64Ratio(b *testing.B) {
+	path := benchFile(b)
+	m, err := mmap.Open(path, mmap.ReadOnly)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	_ = m.View(func(d []byte) error { sinkU64 += sumWords(d); return nil }) // map every page
+	const batch = 1024
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var offs [4][batch]int64 // each contender reads its own cold lines
+	r := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 64)
+	var total [4]time.Duration
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for k := range offs {
+			for i := range offs[k] {
+				offs[k][i] = r.Int64N(benchSize/64) * 64
+			}
+		}
+		rotated(i, total[:], func() {
+			for _, off := range offs[0] {
+				_ = mmap.ViewOf(m, off, 8, func(xs []uint64) error { sinkU64 += xs[0] + xs[7]; return nil })
+			}
+		}, func() {
+			for _, off := range offs[1] {
+				_, _ = m.ReadAt(buf, off)
+				sinkU64 += uint64(buf[0])
+			}
+		}, func() {
+			for _, off := range offs[2] {
+				_, _ = f.ReadAt(buf, off)
+				sinkU64 += uint64(buf[0])
+			}
+		}, func() {
+			for _, off := range offs[3] {
+				sinkU64 += uint64(data[off]) + uint64(data[off+63])
+			}
+		})
+	}
+	tView, tRead, tPread, tMem := total[0], total[1], total[2], total[3]
+	n := float64(b.N * batch)
+	b.ReportMetric(float64(tPread)/float64(tView), "pread/viewof")
+	b.ReportMetric(float64(tPread)/float64(tRead), "pread/readat")
+	b.ReportMetric(float64(tView.Nanoseconds())/n, "ns/viewof")
+	b.ReportMetric(float64(tRead.Nanoseconds())/n, "ns/readat")
+	b.ReportMetric(float64(tPread.Nanoseconds())/n, "ns/pread")
+	b.ReportMetric(float64(tMem.Nanoseconds())/n, "ns/memory")
+}
