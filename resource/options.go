@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/patinox/memory/pressure"
 )
 
 // Options configures a Registry. A nil *Options means all defaults; a zero
@@ -48,6 +50,13 @@ type Options struct {
 
 	// Logger, if set, also receives every event through SlogObserver.
 	Logger *slog.Logger
+
+	// Pressure, if set, makes the registry give memory back when the
+	// monitor reports pressure: at Moderate, High and Critical it reclaims
+	// (see Registry.Reclaim) 10%, 50% and 100% of the bytes its Reclaimable
+	// resources hold, in steps, stopping early when the level drops.
+	// Shutdown ends the subscription; the registry does not close the monitor.
+	Pressure *pressure.Monitor
 }
 
 type config struct {
@@ -59,6 +68,7 @@ type config struct {
 	sampleRate     int
 	failureHistory int
 	obs            Observer
+	pressure       *pressure.Monitor
 }
 
 func (o *Options) config() (config, error) {
@@ -85,6 +95,7 @@ func (o *Options) config() (config, error) {
 	setIf(&c.failureHistory, o.FailureHistory)
 	c.leaks = o.Leaks
 	c.obs = o.Observer
+	c.pressure = o.Pressure
 	if o.Logger != nil {
 		c.obs = multiObserver(c.obs, SlogObserver(o.Logger))
 	}

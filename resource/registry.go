@@ -32,6 +32,8 @@ type Registry struct {
 	fails  failureLog
 	leaks  leakLog
 	shut   shutdownState
+
+	unwatch func() // ends the pressure subscription; nil without Options.Pressure
 }
 
 type shard struct {
@@ -66,6 +68,9 @@ func NewRegistry(o *Options) (*Registry, error) {
 	r.sched.init(r, cfg.workers)
 	r.timers.r = r
 	r.fails.max = cfg.failureHistory
+	if cfg.pressure != nil {
+		r.watchPressure(cfg.pressure)
+	}
 	return r, nil
 }
 

@@ -64,6 +64,9 @@ func (r *Registry) shutdown(ctx context.Context) error {
 	r.shut.ctx.Store(&ctx)
 	r.phase.Store(int32(PhaseDraining))
 	close(r.shut.draining)
+	if r.unwatch != nil {
+		r.unwatch()
+	}
 	r.Len() // a barrier: every insert that missed the phase change has finished
 	if r.obs != nil {
 		r.obs.Observe(r.registryEvent(ShutdownStarted, nil))

@@ -1,0 +1,84 @@
+package resource_test
+
+import (
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/resource"
+)
+
+// newMonitor returns a monitor whose level only Set changes: its limit is
+// far above anything the test process uses, and PSI is off (a goroutine
+// blocked in poll(2) would keep a synctest bubble from advancing).
+func newMonitor(t *testing.T) *pressure.Monitor {
+	t.Helper()
+	mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
+		Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mon.Close() })
+	return mon
+}
+
+func TestPressureReclaims(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon := newMonitor(t)
+		rec := &recorder{}
+		r := newRegistry(t, &resource.Options{Pressure: mon, Observer: rec})
+		c := &counter{}
+		for _, name := range []string{"a", "b", "c", "d"} {
+			mustRegister(t, r, c.fn(name), resource.Reclaimable(), resource.WithSize(100))
+			advance(time.Millisecond) // distinct ages: oldest reclaimed first
+		}
+		mustRegister(t, r, c.fn("critical"), resource.Reclaimable(), resource.WithSize(100), resource.WithPriority(resource.Critical))
+		mustRegister(t, r, c.fn("pinned"), resource.WithSize(1000))
+
+		mon.Set(pressure.Moderate) // 10% of 400 reclaimable bytes: one resource
+		synctest.Wait()
+		if got := c.seq(); !slices.Equal(got, []string{"a"}) {
+			t.Fatalf("after Moderate reclaimed %v, want [a]", got)
+		}
+		advance(time.Second)   // one notification per interval
+		mon.Set(pressure.High) // 50% of the 300 left: two more
+		synctest.Wait()
+		if got := c.seq(); !slices.Equal(got, []string{"a", "b", "c"}) {
+			t.Fatalf("after High reclaimed %v, want [a b c]", got)
+		}
+		advance(time.Second)
+		mon.Set(pressure.Critical) // everything reclaimable, never Critical-priority
+		synctest.Wait()
+		if got := c.seq(); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+			t.Fatalf("after Critical reclaimed %v, want [a b c d]", got)
+		}
+		if n := rec.count(resource.Reclaimed); n != 4 {
+			t.Errorf("%d Reclaimed events, want 4", n)
+		}
+		if s := r.Stats(); s.Live != 2 || s.Reclaimed != 4 {
+			t.Errorf("Stats live %d reclaimed %d, want 2 and 4", s.Live, s.Reclaimed)
+		}
+	})
+}
+
+func TestPressureNormalReclaimsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon := newMonitor(t)
+		r := newRegistry(t, &resource.Options{Pressure: mon})
+		c := &counter{}
+		mustRegister(t, r, c.fn("a"), resource.Reclaimable(), resource.WithSize(100))
+		mon.Set(pressure.High)
+		synctest.Wait()
+		advance(time.Second)
+		mustRegister(t, r, c.fn("b"), resource.Reclaimable(), resource.WithSize(100))
+		mon.Set(pressure.Normal)
+		synctest.Wait()
+		advance(time.Second)
+		synctest.Wait()
+		if got := c.seq(); !slices.Equal(got, []string{"a"}) {
+			t.Errorf("reclaimed %v, want only [a] (nothing at Normal)", got)
+		}
+	})
+}
