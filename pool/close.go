@@ -1,0 +1,134 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/patinox/memory/pressure"
+)
+
+// Close closes the pool. New acquires fail with ErrClosed at once and
+// waiters are woken with ErrClosed; idle connections are destroyed; leases
+// in use are awaited until ctx ends, after which their connections are
+// destroyed under their holders (whose Release then does nothing). Close
+// waits for in-flight creates (cancelled) and destroys and for the pool's
+// goroutines, and returns every destroy error joined, plus an error wrapping
+// ctx's if leases were still out. Closing a closed pool returns ErrClosed.
+func (p *Pool[T]) Close(ctx context.Context) error {
+	err, first := p.close(ctx)
+	if !first {
+		return ErrClosed
+	}
+	return errors.Join(err, p.unregister(ctx))
+}
+
+func (p *Pool[T]) close(ctx context.Context) (error, bool) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, false
+	}
+	p.closed = true
+	if p.unsub != nil {
+		p.unsub()
+	}
+	p.cancel()
+	close(p.stop)
+	for {
+		if _, ok := p.waiters.Grant(grant[T]{err: ErrClosed}); !ok {
+			break
+		}
+	}
+	idle := p.idle
+	p.idle = nil
+	for _, c := range idle {
+		p.retireLocked(c, Closed)
+	}
+	drained := make(chan struct{})
+	if p.inUse == 0 {
+		close(drained)
+	} else {
+		p.drained = drained
+	}
+	p.mu.Unlock()
+
+	for _, c := range idle {
+		p.runDestroy(ctx, c)
+	}
+	var errs []error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		if n := p.forceClose(context.WithoutCancel(ctx)); n > 0 {
+			errs = append(errs, fmt.Errorf("pool: close: %d leases still in use when the context ended (their connections were destroyed): %w", n, context.Cause(ctx)))
+		}
+	}
+	p.leaks.close()
+	p.wg.Wait()
+	p.mu.Lock()
+	errs = append(errs, p.closeErrs...)
+	p.closeErrs = nil
+	p.mu.Unlock()
+	return errors.Join(errs...), true
+}
+
+// forceClose destroys the connections still leased and returns how many.
+func (p *Pool[T]) forceClose(ctx context.Context) int {
+	var forced []*conn[T]
+	p.mu.Lock()
+	for c := range p.all {
+		if c.state == stateLeased {
+			p.inUse--
+			forced = append(forced, p.retireLocked(c, Closed))
+		}
+	}
+	p.drained = nil
+	p.mu.Unlock()
+	for _, c := range forced {
+		p.runDestroy(ctx, c)
+	}
+	return len(forced)
+}
+
+// Resize changes MaxSize at run time. Growing starts the creates waiters
+// need; shrinking destroys idle connections beyond the new cap at once and
+// leased ones as they are released. It is safe for concurrent use.
+func (p *Pool[T]) Resize(maxSize int) error {
+	if maxSize <= 0 {
+		return fmt.Errorf("pool: Resize: maxSize must be > 0, got %d", maxSize)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	p.maxSize = maxSize
+	n := 0
+	for ; n < len(p.idle) && p.size-p.retiring > maxSize; n++ {
+		p.destroyAsyncLocked(p.retireLocked(p.idle[n], Shrunk)) // oldest first
+	}
+	p.idle = append(p.idle[:0], p.idle[n:]...)
+	clear(p.idle[len(p.idle) : len(p.idle)+n])
+	p.fillLocked()
+	return nil
+}
+
+// onPressure trims idle connections, oldest first, down to MinIdle when
+// memory pressure is High or Critical. It runs on the monitor's goroutine.
+func (p *Pool[T]) onPressure(l pressure.Level) {
+	if l < pressure.High {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	n := max(0, len(p.idle)-p.o.MinIdle)
+	for _, c := range p.idle[:n] {
+		p.destroyAsyncLocked(p.retireLocked(c, Trimmed))
+	}
+	p.idle = append(p.idle[:0], p.idle[n:]...)
+	clear(p.idle[len(p.idle) : len(p.idle)+n])
+}

@@ -1,0 +1,122 @@
+package pool
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/patinox/memory/pool/internal/waitq"
+)
+
+// fillLocked starts the creates needed to serve the waiters not already
+// covered by creates in flight and to keep MinIdle idle, within MaxSize.
+// While creates are failing it allows a single probing create at a time,
+// after a backoff, so a down backend does not get a reconnect storm.
+func (p *Pool[T]) fillLocked() {
+	if p.closed {
+		return
+	}
+	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
+	n := min(need, p.maxSize-p.size)
+	if n <= 0 {
+		return
+	}
+	if p.failures > 0 {
+		if p.creating > 0 {
+			return
+		}
+		if d := time.Until(p.retryAt); d > 0 {
+			p.armRetryLocked(d)
+			return
+		}
+		n = 1
+	}
+	for range n {
+		if !p.takeGlobalLocked() {
+			return
+		}
+		p.startCreateLocked(nil)
+	}
+}
+
+// startCreateLocked reserves a slot and creates a connection on a goroutine
+// owned by p.wg. The result goes to the head waiter or to idle, whoever
+// asked for it: a create is never abandoned when its requester gives up.
+// w, if not nil, is a FailFast waiter that hears about a failure.
+func (p *Pool[T]) startCreateLocked(w *waitq.Waiter[grant[T]]) {
+	p.size++
+	p.creating++
+	p.wg.Add(1)
+	go p.runCreate(w, p.failures)
+}
+
+// runCreate creates one connection. gen is the failure count when it
+// started: only the first failure of a batch started together counts as a
+// new consecutive failure (and lengthens the backoff).
+func (p *Pool[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
+	defer p.wg.Done()
+	ctx, cancel := p.ctx, context.CancelFunc(func() {})
+	if p.o.CreateTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, p.o.CreateTimeout)
+	}
+	v, err := p.create(ctx)
+	cancel()
+	var c *conn[T]
+	if err == nil {
+		c, err = p.newConn(v)
+		if err != nil {
+			_ = p.destroy(context.WithoutCancel(p.ctx), v)
+		}
+	}
+	if err != nil {
+		p.createFailed(w, gen, err)
+		return
+	}
+	p.mu.Lock()
+	p.creating--
+	p.s.created++
+	p.failures, p.lastErr = 0, nil
+	if p.closed {
+		c = p.retireLocked(c, Closed)
+		p.mu.Unlock()
+		p.emit(Event{Type: EventCreated})
+		p.runDestroy(context.WithoutCancel(p.ctx), c)
+		return
+	}
+	p.all[c] = struct{}{}
+	c.epoch = p.epoch
+	c.state = stateReturned
+	h := p.putLocked(c)
+	p.fillLocked()
+	p.mu.Unlock()
+	h.send()
+	p.emit(Event{Type: EventCreated})
+}
+
+func (p *Pool[T]) createFailed(w *waitq.Waiter[grant[T]], gen int, err error) {
+	p.mu.Lock()
+	p.creating--
+	p.size--
+	p.s.createFailures++
+	p.lastErr = err
+	if gen == p.failures {
+		p.failures++
+		p.retryAt = time.Now().Add(p.backoff(p.failures))
+	}
+	first := p.failures == 1 && gen == 0
+	var flushed []*conn[T]
+	if first {
+		flushed = p.outageLocked()
+	}
+	if w != nil && w.FailFast && w.Queued() {
+		p.waiters.GrantTo(w, grant[T]{err: fmt.Errorf("pool: create: %w", err)})
+	}
+	p.fillLocked()
+	p.mu.Unlock()
+	p.putGlobal()
+	p.emit(Event{Type: EventCreateFailed, Err: err})
+	if first {
+		p.emit(Event{Type: EventOutage, Err: err})
+	}
+	p.destroyEach(flushed)
+}

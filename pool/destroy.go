@@ -1,0 +1,129 @@
+package pool
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// retireLocked takes c, which is no longer idle nor leased, out of service:
+// it stays counted in size until its destroy finishes.
+func (p *Pool[T]) retireLocked(c *conn[T], r Reason) *conn[T] {
+	c.state = stateRetired
+	c.reason = r
+	c.lease = nil // lets the lease, and then c, be collected
+	delete(p.all, c)
+	p.retiring++
+	return c
+}
+
+// destroyAsyncLocked destroys a retired connection on a goroutine owned by
+// p.wg. It is called with p.mu held so that the wg.Add happens before Close
+// can see the pool drained and reach wg.Wait.
+func (p *Pool[T]) destroyAsyncLocked(c *conn[T]) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.runDestroy(context.WithoutCancel(p.ctx), c)
+	}()
+}
+
+// destroyEach destroys retired connections on the calling goroutine.
+func (p *Pool[T]) destroyEach(cs []*conn[T]) {
+	for _, c := range cs {
+		p.runDestroy(context.WithoutCancel(p.ctx), c)
+	}
+}
+
+// runDestroy destroys a retired connection, then frees its slot.
+func (p *Pool[T]) runDestroy(ctx context.Context, c *conn[T]) error {
+	err := p.destroyValue(ctx, c)
+	p.mu.Lock()
+	p.size--
+	p.retiring--
+	p.s.destroyed[c.reason]++
+	if err != nil && p.closed {
+		p.closeErrs = append(p.closeErrs, err)
+	}
+	p.fillLocked()
+	p.mu.Unlock()
+	p.putGlobal()
+	p.emit(Event{Type: EventDestroyed, Reason: c.reason, Err: err, Age: time.Since(c.created)})
+	return err
+}
+
+// destroyLeased destroys the connection of a lease its holder gave up on.
+func (p *Pool[T]) destroyLeased(l *Lease[T], r Reason, cause error) {
+	c := l.c
+	p.mu.Lock()
+	if c.state != stateLeased {
+		p.mu.Unlock()
+		return
+	}
+	leak := p.unleaseLocked(c, l)
+	p.destroyAsyncLocked(p.retireLocked(c, r))
+	if r == Unhealthy {
+		for _, f := range p.outageLocked() {
+			p.destroyAsyncLocked(f)
+		}
+	}
+	p.signalDrainedLocked()
+	p.mu.Unlock()
+	p.emitLeakReturned(leak)
+	if r == Unhealthy {
+		p.emit(Event{Type: EventOutage, Err: cause})
+	}
+}
+
+// outageLocked starts an outage: connections created or checked before it
+// are suspect. With a Check they are validated on their next acquire (not
+// pinged one by one now); without one, the idle ones are flushed.
+func (p *Pool[T]) outageLocked() []*conn[T] {
+	p.epoch++
+	if p.o.Check != nil || len(p.idle) == 0 {
+		return nil
+	}
+	flushed := make([]*conn[T], 0, len(p.idle))
+	for i, c := range p.idle {
+		p.idle[i] = nil
+		flushed = append(flushed, p.retireLocked(c, Flushed))
+	}
+	p.idle = p.idle[:0]
+	return flushed
+}
+
+// backoff returns the delay before the next create after n consecutive
+// failures: exponential, capped, with "equal jitter" (half fixed, half random).
+func (p *Pool[T]) backoff(n int) time.Duration {
+	d := p.o.CreateBackoff
+	for i := 1; i < n && d < p.o.MaxCreateBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.o.MaxCreateBackoff)
+	return d/2 + randDuration(d/2+1)
+}
+
+func randDuration(n time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(n))) }
+
+// armRetryLocked wakes fillLocked after d, on a goroutine owned by p.wg.
+func (p *Pool[T]) armRetryLocked(d time.Duration) {
+	if p.retrying {
+		return
+	}
+	p.retrying = true
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-p.stop:
+			return
+		}
+		p.mu.Lock()
+		p.retrying = false
+		p.fillLocked()
+		p.mu.Unlock()
+	}()
+}

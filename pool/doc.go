@@ -1,0 +1,87 @@
+// Package pool is a generic connection pool: Pool[T] for one backend and
+// Keyed[K, T] for many backends under a global cap.
+//
+// A pool opens connections with a create function, closes them with a
+// destroy function, and lends them out as leases:
+//
+//	p, err := pool.New(dial, closeConn, &pool.Options[*Conn]{MaxSize: 16, Check: ping})
+//	l, err := p.Acquire(ctx) // FIFO with other waiters; bounded by ctx
+//	use(l.Value())
+//	l.Release()              // or l.Destroy() if the connection is broken
+//	err = p.Close(ctx)       // waits for leases until ctx ends
+//
+// # Fairness
+//
+// Waiters are served strictly first in, first out, by direct hand-off: a
+// released (or newly created) connection goes straight to the oldest waiter,
+// on that waiter's own one-slot channel (the scheme of
+// golang.org/x/sync/semaphore). A connection is never idle while someone
+// waits, and a goroutine that releases and at once acquires again queues
+// behind the waiters instead of barging ahead of them. When nobody waits,
+// Acquire and Release take one short critical section each and do not
+// allocate. The price of strict hand-off under contention is one goroutine
+// switch per release (puddle#46); the benchmarks in the bench module measure
+// it against puddle, a channel pool and database/sql.
+//
+// # Cancellation
+//
+// Creates run on goroutines owned by the pool, bounded by CreateTimeout and
+// by Close, never by the acquiring context: an acquire that gives up while
+// its create runs leaves the connection to the next waiter or to idle. A
+// grant that races a cancel is handed back. The pool never exceeds MaxSize
+// (connections being created and being destroyed count).
+//
+// # Health
+//
+// Check validates connections on acquire (optionally only after they were
+// idle for CheckIdleAfter) and in the background (CheckInterval); Reset
+// recycles them on release. A failed Check, Reset or create begins an
+// outage: the connections from before it are validated on their next
+// acquire (without a Check, the idle ones are flushed) rather than pinged one
+// by one. While creates fail, the pool makes a single probing create at a
+// time, after an exponential backoff with jitter; an acquire that times out
+// meanwhile returns an error wrapping both its context's error and the last
+// create error.
+//
+// # Leaks
+//
+// With LeakThreshold set, a lease held longer produces EventLeak with the
+// stack of its Acquire, and EventLeakReturned when it comes back. A lease
+// that becomes unreachable without Release is always detected (through
+// runtime.AddCleanup): its connection, in an unknown state, is destroyed
+// (reason Unreleased) and its slot recovered.
+//
+// # Registry
+//
+// With Options.Registry set, the pool is a tracked resource and each live
+// connection a tracked resource that depends on it, so Registry.Shutdown
+// destroys connections before it closes the pool, and each destroy runs
+// exactly once whoever starts it.
+//
+// # Memory pressure
+//
+// With Options.Pressure set, High or Critical pressure trims the idle
+// connections down to MinIdle (reason Trimmed); MinIdle refills as usual.
+//
+// # Caveats
+//
+//   - Acquire waits while creates fail (with backoff) until its context
+//     ends: give it a deadline. TryAcquire fails fast instead.
+//   - Lease values are recycled (one per connection, so that Acquire does
+//     not allocate): using a *Lease after Release or Destroy is a bug the
+//     pool detects only when the connection is idle (Release then panics).
+//   - Destroys run in the background (except during Close); their slot is
+//     freed, and a replacement may be created, only once destroy returns.
+//   - When Close's context ends with leases out, their connections are
+//     destroyed under their holders; those holders' Release does nothing.
+//   - Creates do not see the acquiring context's values (they outlive it).
+//   - Expiry of idle connections (MaxLifetime, MaxIdleTime) is checked by a
+//     background sweep every half of the smallest such duration, and on
+//     acquire; a pool with none of those options and no CheckInterval or
+//     LeakThreshold runs no background goroutine.
+//   - The unreleased-lease detector runs on the runtime's cleanup goroutine,
+//     outside any testing/synctest bubble: a lease leaked inside a bubble
+//     crashes the test (WaitGroup used across the bubble boundary).
+//   - Keyed keeps one sub-pool (and, with time-based options, one sweep
+//     goroutine) per key ever used, until Close.
+package pool

@@ -1,0 +1,151 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/patinox/memory/pressure"
+)
+
+// TestCloseReportsDestroyErrors: destroy failures during Close come back
+// joined in its error, with their causes.
+func TestCloseReportsDestroyErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errA := errors.New("close a failed")
+		n := 0
+		create := func(context.Context) (int, error) { n++; return n, nil }
+		destroy := func(_ context.Context, v int) error {
+			if v == 1 {
+				return errA
+			}
+			return nil
+		}
+		p := mustNew(t, create, destroy, &Options[int]{MaxSize: 2})
+		l1, _ := p.Acquire(context.Background())
+		l2, _ := p.Acquire(context.Background())
+		l1.Release()
+		l2.Release()
+		err := p.Close(context.Background())
+		if !errors.Is(err, errA) {
+			t.Errorf("Close: %v, want it to wrap %v", err, errA)
+		}
+		if s := p.Stats(); s.Destroyed.Closed != 2 {
+			t.Errorf("Stats.Destroyed.Closed = %d, want 2", s.Destroyed.Closed)
+		}
+	})
+}
+
+// TestEvents: the observer sees creates, create failures, outages and
+// destroys with their reasons, never under a lock (it calls Stats).
+func TestEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBackend(2)
+		var mu sync.Mutex
+		got := map[string]int{}
+		var p *Pool[*fconn]
+		obs := ObserverFunc(func(e Event) {
+			p.Stats() // would deadlock if called under the pool's lock
+			mu.Lock()
+			defer mu.Unlock()
+			key := e.Type.String()
+			if e.Type == EventDestroyed {
+				key += "/" + e.Reason.String()
+			}
+			got[key]++
+		})
+		p = mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 2, Observer: obs})
+		ctx := context.Background()
+		l, _ := p.Acquire(ctx)
+		l.Destroy()
+		b.mu.Lock()
+		b.failNext = 1
+		b.mu.Unlock()
+		if _, err := p.TryAcquire(ctx); !errors.Is(err, errDown) {
+			t.Fatalf("TryAcquire: %v", err)
+		}
+		synctest.Wait()
+		p.Close(ctx)
+		want := map[string]int{"created": 1, "destroyed/broken": 1, "create failed": 1, "outage": 1}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, n := range want {
+			if got[k] != n {
+				t.Errorf("%d %q events, want %d (all: %v)", got[k], k, n, got)
+			}
+		}
+	})
+}
+
+// TestKeyedFIFOPerKey: waiters of one key are served in arrival order.
+func TestKeyedFIFOPerKey(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &keyedBackend{live: map[string]int{}, maxTotal: 2}
+		k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 1, MaxTotal: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		held, _ := k.Acquire(ctx, "a")
+		order := make(chan int, 10)
+		for i := range 10 {
+			go func() {
+				l, err := k.Acquire(ctx, "a")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				order <- i
+				l.Release()
+			}()
+			synctest.Wait()
+		}
+		held.Release()
+		for want := range 10 {
+			if got := <-order; got != want {
+				t.Fatalf("waiter %d served in position %d", got, want)
+			}
+		}
+		if err := k.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestPressureTrimsIdle: High memory pressure trims idle connections to
+// MinIdle.
+func TestPressureTrimsIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Limit: 1 << 40, Disable: pressure.SourcePSI | pressure.SourceCgroup}) // no blocking syscalls in the bubble
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		b := newBackend(4)
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 4, MinIdle: 1, Pressure: m})
+		ctx := context.Background()
+		var ls []*Lease[*fconn]
+		for range 4 {
+			l, _ := p.Acquire(ctx)
+			ls = append(ls, l)
+		}
+		for _, l := range ls {
+			l.Release()
+		}
+		if err := m.Set(pressure.High); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if s := p.Stats(); s.Idle != 1 || s.Destroyed.Trimmed != 3 {
+			t.Errorf("after High pressure: idle %d, trimmed %d; want 1, 3", s.Idle, s.Destroyed.Trimmed)
+		}
+		if err := p.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.verify(t, true)
+	})
+}

@@ -1,0 +1,140 @@
+package pool
+
+import (
+	"slices"
+	"sync"
+)
+
+// globalCap is the cap on connections shared by the sub-pools of a Keyed.
+// Lock order: a sub-pool's mu, then g.mu; never the reverse (put calls into
+// a sub-pool only after unlocking g.mu).
+type globalCap[T any] struct {
+	kick chan struct{} // wakes the evictor: a sub-pool is waiting for a slot
+
+	mu       sync.Mutex // protects following fields
+	max      int
+	used     int
+	wanting  []*Pool[T] // sub-pools waiting for a slot, FIFO
+	evicting int        // evictions started and not yet turned into slots
+}
+
+// take takes a slot for p (whose mu is held), or queues p for the next one
+// and wakes the evictor.
+func (g *globalCap[T]) take(p *Pool[T]) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.used < g.max {
+		g.used++
+		return true
+	}
+	if !p.wantSlot {
+		p.wantSlot = true
+		g.wanting = append(g.wanting, p)
+	}
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+	return false
+}
+
+// put frees a slot: it goes to the first sub-pool waiting for one, if any.
+func (g *globalCap[T]) put() {
+	for {
+		g.mu.Lock()
+		// Any freed slot may be the one an eviction was started for: err
+		// towards evicting again rather than waiting for a slot that came
+		// and went.
+		g.evicting = max(0, g.evicting-1)
+		if len(g.wanting) == 0 {
+			g.used--
+			g.mu.Unlock()
+			return
+		}
+		q := g.wanting[0]
+		g.wanting[0] = nil
+		g.wanting = g.wanting[1:]
+		g.mu.Unlock()
+		if q.slotGranted() {
+			return
+		}
+	}
+}
+
+// needsEviction reports whether a sub-pool waits for a slot that no
+// eviction in progress will provide, and counts one more eviction if so.
+func (g *globalCap[T]) needsEviction() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.wanting) > g.evicting && g.used >= g.max {
+		g.evicting++
+		return true
+	}
+	return false
+}
+
+// idleAdded wakes the evictor when a connection went idle while a sub-pool
+// waits for a slot (called with the sub-pool's mu held).
+func (g *globalCap[T]) idleAdded() {
+	g.mu.Lock()
+	wanting := len(g.wanting) > 0
+	g.mu.Unlock()
+	if wanting {
+		select {
+		case g.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (g *globalCap[T]) evictionFailed() {
+	g.mu.Lock()
+	g.evicting--
+	g.mu.Unlock()
+}
+
+func (p *Pool[T]) takeGlobalLocked() bool {
+	return p.global == nil || p.global.take(p)
+}
+
+func (p *Pool[T]) putGlobal() {
+	if p.global != nil {
+		p.global.put()
+	}
+}
+
+// slotGranted receives a global slot; it reports false (keeping nothing)
+// if p no longer needs it.
+func (p *Pool[T]) slotGranted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.wantSlot = false
+	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
+	if p.closed || need <= 0 || p.size >= p.maxSize || p.failures > 0 {
+		return false
+	}
+	p.startCreateLocked(nil)
+	p.fillLocked()
+	return true
+}
+
+// evictIdle destroys p's oldest idle connection (reason Evicted) and
+// reports whether there was one.
+func (p *Pool[T]) evictIdle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) == 0 || p.closed {
+		return false
+	}
+	c := p.idle[0]
+	p.idle = slices.Delete(p.idle, 0, 1)
+	p.destroyAsyncLocked(p.retireLocked(c, Evicted))
+	return true
+}
+
+// coldness returns when p was last used and whether it has idle connections.
+func (p *Pool[T]) coldness() (lastUse int64, hasIdle bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastUse.UnixNano(), len(p.idle) > 0
+}

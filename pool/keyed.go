@@ -1,0 +1,263 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/resource"
+)
+
+// KeyedOptions configures a Keyed pool. A nil *KeyedOptions means all
+// defaults; the per-connection fields mean what they mean in Options and
+// apply to every key's sub-pool.
+type KeyedOptions[K comparable, T any] struct {
+	// MaxPerKey caps the connections of one key. Default max(4, GOMAXPROCS).
+	MaxPerKey int
+	// MaxTotal caps the connections of all keys together. When it is reached
+	// and a key needs a connection, the idle connection of the key used
+	// least recently is destroyed (reason Evicted) to make room. Default
+	// 8 * MaxPerKey.
+	MaxTotal int
+
+	// MaxLifetime, LifetimeJitter and MaxIdleTime: see Options.
+	MaxLifetime, LifetimeJitter, MaxIdleTime time.Duration
+	// Check, CheckIdleAfter, CheckInterval and CheckTimeout: see Options.
+	Check                         func(ctx context.Context, v T) error
+	CheckIdleAfter, CheckInterval time.Duration
+	CheckTimeout                  time.Duration
+	// Reset: see Options.
+	Reset func(ctx context.Context, v T) error
+	// CreateTimeout, CreateBackoff and MaxCreateBackoff: see Options.
+	CreateTimeout                   time.Duration
+	CreateBackoff, MaxCreateBackoff time.Duration
+	// LeakThreshold: see Options.
+	LeakThreshold time.Duration
+	// Registry and Priority: see Options; each key's sub-pool is one
+	// tracked resource, its connections depend on it.
+	Registry *resource.Registry
+	Priority resource.Priority
+	// Pressure: see Options (each key's idle connections are trimmed).
+	Pressure *pressure.Monitor
+	// Kind is the registry kind of each key's sub-pool. Default "pool".
+	Kind string
+	// Observer receives the events of every sub-pool with the key.
+	Observer func(key K, e Event)
+}
+
+// Keyed is a set of pools, one per key (for example one per backend), under
+// a global cap. Waiters of one key are served FIFO. It is safe for
+// concurrent use.
+type Keyed[K comparable, T any] struct {
+	createFor func(context.Context, K) (T, error)
+	destroy   func(context.Context, T) error
+	o         KeyedOptions[K, T]
+	global    *globalCap[T]
+	stop      chan struct{}
+	wg        sync.WaitGroup
+
+	mu     sync.Mutex // protects following fields
+	pools  map[K]*Pool[T]
+	closed bool
+}
+
+// KeyedStats is a snapshot of a Keyed pool: totals and each key's Stats.
+type KeyedStats[K comparable] struct {
+	Total  Stats
+	PerKey map[K]Stats
+}
+
+// NewKeyed returns a keyed pool that opens connections for a key with
+// createFor and closes them with destroy. The caller must Close it.
+func NewKeyed[K comparable, T any](createFor func(ctx context.Context, key K) (T, error), destroy func(ctx context.Context, v T) error, opts *KeyedOptions[K, T]) (*Keyed[K, T], error) {
+	if createFor == nil || destroy == nil {
+		return nil, errors.New("pool: NewKeyed: createFor and destroy must not be nil")
+	}
+	var o KeyedOptions[K, T]
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxPerKey < 0 {
+		return nil, fmt.Errorf("pool: KeyedOptions.MaxPerKey must be > 0, got %d", o.MaxPerKey)
+	}
+	if o.MaxTotal < 0 {
+		return nil, fmt.Errorf("pool: KeyedOptions.MaxTotal must be > 0, got %d", o.MaxTotal)
+	}
+	per, err := (&Options[T]{MaxSize: o.MaxPerKey}).withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	o.MaxPerKey = per.MaxSize
+	if o.MaxTotal == 0 {
+		o.MaxTotal = 8 * o.MaxPerKey
+	}
+	k := &Keyed[K, T]{
+		createFor: createFor, destroy: destroy, o: o,
+		global: &globalCap[T]{kick: make(chan struct{}, 1), max: o.MaxTotal},
+		stop:   make(chan struct{}),
+		pools:  make(map[K]*Pool[T]),
+	}
+	if _, err := k.options(*new(K)); err != nil {
+		return nil, fmt.Errorf("pool: KeyedOptions: %w", err)
+	}
+	k.wg.Add(1)
+	go k.evictor()
+	return k, nil
+}
+
+func (k *Keyed[K, T]) options(key K) (Options[T], error) {
+	o := &Options[T]{
+		MaxSize: k.o.MaxPerKey, MaxLifetime: k.o.MaxLifetime, LifetimeJitter: k.o.LifetimeJitter,
+		MaxIdleTime: k.o.MaxIdleTime, Check: k.o.Check, CheckIdleAfter: k.o.CheckIdleAfter,
+		CheckInterval: k.o.CheckInterval, CheckTimeout: k.o.CheckTimeout, Reset: k.o.Reset,
+		CreateTimeout: k.o.CreateTimeout, CreateBackoff: k.o.CreateBackoff,
+		MaxCreateBackoff: k.o.MaxCreateBackoff, LeakThreshold: k.o.LeakThreshold,
+		Registry: k.o.Registry, Priority: k.o.Priority, Kind: k.o.Kind,
+		Pressure: k.o.Pressure,
+	}
+	if f := k.o.Observer; f != nil {
+		o.Observer = ObserverFunc(func(e Event) { f(key, e) })
+	}
+	return o.withDefaults()
+}
+
+// Acquire returns a lease on a connection for key, waiting FIFO behind the
+// key's other waiters. See Pool.Acquire.
+func (k *Keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
+	p, err := k.pool(key)
+	if err != nil {
+		return nil, err
+	}
+	return p.Acquire(ctx)
+}
+
+// TryAcquire is Acquire without waiting. See Pool.TryAcquire.
+func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
+	p, err := k.pool(key)
+	if err != nil {
+		return nil, err
+	}
+	return p.TryAcquire(ctx)
+}
+
+func (k *Keyed[K, T]) pool(key K) (*Pool[T], error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil, ErrClosed
+	}
+	if p := k.pools[key]; p != nil {
+		return p, nil
+	}
+	o, err := k.options(key)
+	if err != nil {
+		return nil, err
+	}
+	create := func(ctx context.Context) (T, error) { return k.createFor(ctx, key) }
+	p, err := newPool(create, k.destroy, o, k.global)
+	if err != nil {
+		return nil, err
+	}
+	k.pools[key] = p
+	return p, nil
+}
+
+// evictor makes room under MaxTotal: while a key waits for a slot that no
+// eviction in progress will free, it destroys the idle connection of the
+// coldest key. It stops at Close.
+func (k *Keyed[K, T]) evictor() {
+	defer k.wg.Done()
+	for {
+		select {
+		case <-k.stop:
+			return
+		case <-k.global.kick:
+		}
+		for k.global.needsEviction() {
+			if v := k.coldest(); v == nil || !v.evictIdle() {
+				k.global.evictionFailed()
+				break
+			}
+		}
+	}
+}
+
+// coldest returns the sub-pool with idle connections used least recently.
+func (k *Keyed[K, T]) coldest() *Pool[T] {
+	k.mu.Lock()
+	pools := make([]*Pool[T], 0, len(k.pools))
+	for _, p := range k.pools {
+		pools = append(pools, p)
+	}
+	k.mu.Unlock()
+	var best *Pool[T]
+	var bestUse int64
+	for _, p := range pools {
+		if use, idle := p.coldness(); idle && (best == nil || use < bestUse) {
+			best, bestUse = p, use
+		}
+	}
+	return best
+}
+
+// Stats returns totals and per-key snapshots.
+func (k *Keyed[K, T]) Stats() KeyedStats[K] {
+	k.mu.Lock()
+	pools := make(map[K]*Pool[T], len(k.pools))
+	for key, p := range k.pools {
+		pools[key] = p
+	}
+	k.mu.Unlock()
+	s := KeyedStats[K]{PerKey: make(map[K]Stats, len(pools))}
+	for key, p := range pools {
+		ps := p.Stats()
+		s.PerKey[key] = ps
+		s.Total.add(ps)
+	}
+	s.Total.MaxSize = k.o.MaxTotal
+	return s
+}
+
+func (s *Stats) add(o Stats) {
+	s.Size += o.Size
+	s.Idle += o.Idle
+	s.InUse += o.InUse
+	s.Creating += o.Creating
+	s.Waiting += o.Waiting
+	s.Acquires += o.Acquires
+	s.Waits += o.Waits
+	s.WaitTime += o.WaitTime
+	s.CancelledAcquires += o.CancelledAcquires
+	s.Created += o.Created
+	s.CreateFailures += o.CreateFailures
+	s.Leaks += o.Leaks
+	s.Destroyed.add(o.Destroyed)
+}
+
+// Close closes every key's pool (see Pool.Close), concurrently, bounded by
+// ctx, and joins their errors. Closing twice returns ErrClosed.
+func (k *Keyed[K, T]) Close(ctx context.Context) error {
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
+		return ErrClosed
+	}
+	k.closed = true
+	pools := make([]*Pool[T], 0, len(k.pools))
+	for _, p := range k.pools {
+		pools = append(pools, p)
+	}
+	k.mu.Unlock()
+	close(k.stop)
+	errs := make([]error, len(pools))
+	var wg sync.WaitGroup
+	for i, p := range pools {
+		wg.Go(func() { errs[i] = p.Close(ctx) })
+	}
+	wg.Wait()
+	k.wg.Wait()
+	return errors.Join(errs...)
+}

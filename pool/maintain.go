@@ -1,0 +1,252 @@
+package pool
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// maintain runs the periodic sweep (lifetimes, idle times, background
+// checks, leak reports). It exists only when an option needs it and stops
+// when Close closes p.stop.
+func (p *Pool[T]) maintain(d time.Duration) {
+	defer p.wg.Done()
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.sweep()
+		}
+	}
+}
+
+// sweep destroys expired idle connections (keeping MinIdle against idle
+// timeouts), takes the ones due for a check out of idle, and reports leases
+// held past LeakThreshold.
+func (p *Pool[T]) sweep() {
+	now := time.Now()
+	var due []*conn[T]
+	p.mu.Lock()
+	kept := p.idle[:0]
+	for i, c := range p.idle { // oldest first
+		r, dead := p.expiredLocked(c, now)
+		if dead && r == IdleTimeout && len(p.idle)-i+len(kept) <= p.o.MinIdle {
+			dead = false
+		}
+		switch {
+		case dead:
+			p.destroyAsyncLocked(p.retireLocked(c, r))
+		case p.o.CheckInterval > 0 && now.Sub(c.checked) >= p.o.CheckInterval:
+			c.state = stateChecking
+			due = append(due, c)
+		default:
+			kept = append(kept, c)
+		}
+	}
+	clear(p.idle[len(kept):])
+	p.idle = kept
+	leaks := p.leaksLocked(now)
+	p.fillLocked()
+	p.mu.Unlock()
+	for _, e := range leaks {
+		e.Stack = formatStack(e.pcs)
+		p.emit(e.Event)
+	}
+	for _, c := range due {
+		p.checkIdle(c)
+	}
+}
+
+type leakReport struct {
+	Event
+	pcs []uintptr
+}
+
+func (p *Pool[T]) leaksLocked(now time.Time) []leakReport {
+	if p.o.LeakThreshold <= 0 {
+		return nil
+	}
+	var out []leakReport
+	for c := range p.all {
+		if c.state != stateLeased || c.leaked || c.acquired.IsZero() {
+			continue
+		}
+		if held := now.Sub(c.acquired); held >= p.o.LeakThreshold {
+			c.leaked = true
+			p.s.leaks++
+			out = append(out, leakReport{
+				Event: Event{Type: EventLeak, Time: now, Held: held, Age: now.Sub(c.created)},
+				pcs:   append([]uintptr(nil), c.pcs[:c.npcs]...),
+			})
+		}
+	}
+	return out
+}
+
+// recordAcquire notes when and where a lease was taken (LeakThreshold > 0).
+func (p *Pool[T]) recordAcquire(c *conn[T]) {
+	var pcs [32]uintptr
+	n := runtime.Callers(4, pcs[:])
+	now := time.Now()
+	p.mu.Lock()
+	c.pcs, c.npcs = pcs, n
+	c.acquired, c.leaked = now, false
+	p.mu.Unlock()
+}
+
+func (p *Pool[T]) emitLeakReturned(held time.Duration) {
+	if held > 0 {
+		p.emit(Event{Type: EventLeakReturned, Held: held})
+	}
+}
+
+// checkIdle runs the background check of c, taken out of idle by sweep.
+func (p *Pool[T]) checkIdle(c *conn[T]) {
+	var err error
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if !closed {
+		err = p.runCheck(p.ctx, c)
+	}
+	var h handoff[T]
+	p.mu.Lock()
+	switch {
+	case c.state != stateChecking: // the registry destroyed it meanwhile
+	case p.closed:
+		p.destroyAsyncLocked(p.retireLocked(c, Closed))
+	case err != nil:
+		p.destroyAsyncLocked(p.retireLocked(c, Unhealthy))
+		p.outageLocked() // with a Check, flushing only marks the others suspect
+	default:
+		c.checked, c.epoch = time.Now(), p.epoch
+		c.state = stateReturned
+		h = p.putLocked(c)
+	}
+	p.mu.Unlock()
+	h.send()
+	if err != nil {
+		p.emit(Event{Type: EventOutage, Err: err})
+	}
+}
+
+// checkOnAcquire validates a just-acquired connection. It returns true if
+// the lease is good; false (and no error) if the connection was bad and
+// destroyed, so the caller tries again; an error if ctx ended, in which case
+// the connection, whose check was interrupted, is destroyed too.
+func (p *Pool[T]) checkOnAcquire(ctx context.Context, l *Lease[T]) (bool, error) {
+	err := p.runCheck(ctx, l.c)
+	if err == nil {
+		p.mu.Lock()
+		l.c.checked, l.c.epoch = time.Now(), p.epoch
+		p.mu.Unlock()
+		return true, nil
+	}
+	if ctx.Err() != nil {
+		// The check was cut short: the connection may hold half an exchange
+		// (a ping sent, its answer unread), so it is not reused.
+		p.destroyLeased(l, Broken, nil)
+		return false, ctx.Err()
+	}
+	p.destroyLeased(l, Unhealthy, err)
+	return false, nil
+}
+
+func (p *Pool[T]) runCheck(ctx context.Context, c *conn[T]) error {
+	if p.o.CheckTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.o.CheckTimeout)
+		defer cancel()
+	}
+	return p.o.Check(ctx, c.value)
+}
+
+func (p *Pool[T]) runReset(c *conn[T]) error {
+	ctx := context.Background()
+	if p.o.CheckTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.o.CheckTimeout)
+		defer cancel()
+	}
+	return p.o.Reset(ctx, c.value)
+}
+
+// leakQueue receives connections whose lease became unreachable. The
+// runtime cleanup only enqueues (and starts the drainer if none runs); the
+// drainer, owned by p.wg, recovers the slots.
+type leakQueue[T any] struct {
+	p       *Pool[T]
+	mu      sync.Mutex // protects following fields
+	q       []*conn[T]
+	running bool
+	closed  bool
+}
+
+func (lq *leakQueue[T]) init(p *Pool[T]) { lq.p = p }
+
+func (lq *leakQueue[T]) push(c *conn[T]) {
+	// Most cleanups are for the leases of destroyed connections: ignore
+	// them here, touching nothing but mutexes (this runs outside any
+	// synctest bubble the pool may live in).
+	lq.p.mu.Lock()
+	leased := c.state == stateLeased
+	lq.p.mu.Unlock()
+	if !leased {
+		return
+	}
+	lq.mu.Lock()
+	defer lq.mu.Unlock()
+	if lq.closed {
+		return // Close already destroyed everything
+	}
+	lq.q = append(lq.q, c)
+	if !lq.running {
+		lq.running = true
+		lq.p.wg.Add(1)
+		go lq.drain()
+	}
+}
+
+func (lq *leakQueue[T]) drain() {
+	defer lq.p.wg.Done()
+	for {
+		lq.mu.Lock()
+		if len(lq.q) == 0 {
+			lq.running = false
+			lq.mu.Unlock()
+			return
+		}
+		c := lq.q[0]
+		lq.q = lq.q[1:]
+		lq.mu.Unlock()
+		lq.p.recoverUnreleased(c)
+	}
+}
+
+// close stops new drainers; call it before p.wg.Wait.
+func (lq *leakQueue[T]) close() {
+	lq.mu.Lock()
+	lq.closed = true
+	lq.mu.Unlock()
+}
+
+// recoverUnreleased destroys the connection of a lease that was dropped
+// unreleased (its state is unknown) and frees its slot.
+func (p *Pool[T]) recoverUnreleased(c *conn[T]) {
+	p.mu.Lock()
+	if c.state != stateLeased {
+		p.mu.Unlock()
+		return // retired meanwhile (Close, registry)
+	}
+	p.unleaseLocked(c, nil)
+	p.retireLocked(c, Unreleased)
+	pcs := append([]uintptr(nil), c.pcs[:c.npcs]...)
+	p.signalDrainedLocked()
+	p.mu.Unlock()
+	p.emit(Event{Type: EventUnreleased, Age: time.Since(c.created), Stack: formatStack(pcs)})
+	p.runDestroy(context.WithoutCancel(p.ctx), c)
+}

@@ -1,0 +1,395 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/patinox/memory/pool/internal/waitq"
+)
+
+var (
+	// ErrClosed is returned by acquires on, and waiters of, a closed pool.
+	ErrClosed = errors.New("pool: closed")
+	// ErrExhausted is returned by TryAcquire when no connection is idle and
+	// none can be created without waiting.
+	ErrExhausted = errors.New("pool: exhausted")
+)
+
+// Pool is a pool of connections of type T. It is safe for concurrent use.
+// Waiters are served strictly first in, first out, by direct hand-off.
+type Pool[T any] struct {
+	create  func(context.Context) (T, error)
+	destroy func(context.Context, T) error
+	o       Options[T]
+	stamp   bool          // acquire/release need time.Now (lifetimes, idle times)
+	global  *globalCap[T] // set for the sub-pools of a Keyed
+	reg     *registration
+
+	ctx    context.Context // cancelled by Close: bounds creates and background checks
+	cancel context.CancelFunc
+	stop   chan struct{} // closed by Close: stops background goroutines
+	wg     sync.WaitGroup
+	leaks  leakQueue[T]
+	unsub  func() // ends the pressure subscription
+
+	mu        sync.Mutex // protects following fields
+	idle      []*conn[T] // a stack: the most recently used is on top
+	all       map[*conn[T]]struct{}
+	waiters   waitq.Queue[grant[T]]
+	maxSize   int
+	size      int // live + creating + destroying
+	creating  int
+	retiring  int // destroys in flight (counted in size)
+	inUse     int
+	closed    bool
+	drained   chan struct{} // closed once closed && inUse == 0
+	closeErrs []error
+	failures  int // consecutive failed creates
+	lastErr   error
+	retryAt   time.Time
+	retrying  bool   // a retry timer goroutine is armed
+	epoch     uint64 // bumped by each outage
+	lastUse   time.Time
+	wantSlot  bool // queued in global.wanting
+	s         counters
+}
+
+type grant[T any] struct {
+	l   *Lease[T]
+	err error
+}
+
+// New returns a pool that opens connections with create and closes them
+// with destroy. Both are called without any pool lock held, create on a
+// background goroutine. opts may be nil. The caller must Close the pool.
+func New[T any](create func(ctx context.Context) (T, error), destroy func(ctx context.Context, v T) error, opts *Options[T]) (*Pool[T], error) {
+	if create == nil {
+		return nil, errors.New("pool: New: create must not be nil")
+	}
+	if destroy == nil {
+		return nil, errors.New("pool: New: destroy must not be nil")
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return newPool(create, destroy, o, nil)
+}
+
+func newPool[T any](create func(context.Context) (T, error), destroy func(context.Context, T) error, o Options[T], g *globalCap[T]) (*Pool[T], error) {
+	p := &Pool[T]{
+		create: create, destroy: destroy, o: o, global: g,
+		stamp:   o.MaxLifetime > 0 || o.MaxIdleTime > 0 || o.CheckIdleAfter > 0 || o.CheckInterval > 0 || g != nil,
+		stop:    make(chan struct{}),
+		all:     make(map[*conn[T]]struct{}),
+		maxSize: o.MaxSize,
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if err := p.register(); err != nil {
+		p.cancel()
+		return nil, err
+	}
+	p.leaks.init(p)
+	if m := o.Pressure; m != nil {
+		p.unsub = m.Subscribe(p.onPressure)
+	}
+	if d := o.tick(); d > 0 {
+		p.wg.Add(1)
+		go p.maintain(d)
+	}
+	p.mu.Lock()
+	p.fillLocked()
+	p.mu.Unlock()
+	return p, nil
+}
+
+// Acquire returns a lease on a connection: an idle one, a new one, or the
+// next one released, in FIFO order with other waiters. It blocks until then
+// or until ctx ends; if creates are failing meanwhile, the error wraps both
+// ctx.Err() and the last create error. The caller must call Release or
+// Destroy on the lease exactly once.
+func (p *Pool[T]) Acquire(ctx context.Context) (*Lease[T], error) {
+	return p.acquire(ctx, true)
+}
+
+// TryAcquire is Acquire without waiting for a release: it returns an idle
+// connection or creates one (waiting only for that create, and returning its
+// error), and returns ErrExhausted when the pool is at MaxSize with nothing
+// idle, when others are already waiting, or while creates are failing.
+func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
+	return p.acquire(ctx, false)
+}
+
+func (p *Pool[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		l, err := p.acquireOnce(ctx, wait)
+		if err != nil {
+			return nil, err
+		}
+		if p.o.LeakThreshold > 0 {
+			p.recordAcquire(l.c)
+		}
+		if !l.c.mustCheck {
+			return l, nil
+		}
+		ok, err := p.checkOnAcquire(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return l, nil
+		}
+	}
+}
+
+func (p *Pool[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if p.waiters.Len() == 0 {
+		if c := p.popIdleLocked(); c != nil {
+			l := p.leaseLocked(c, time.Time{})
+			if len(p.idle) < p.o.MinIdle {
+				p.fillLocked()
+			}
+			p.mu.Unlock()
+			return l, nil
+		}
+	}
+	if !wait {
+		return p.tryCreateLocked(ctx)
+	}
+	w := p.waiters.Enqueue()
+	w.Since = time.Now()
+	p.s.waits++
+	p.fillLocked()
+	p.mu.Unlock()
+	return p.await(ctx, w)
+}
+
+// tryCreateLocked is TryAcquire's path when nothing is idle. It unlocks p.mu.
+func (p *Pool[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
+	if p.waiters.Len() > 0 || p.size >= p.maxSize || p.failures > 0 || !p.takeGlobalLocked() {
+		err := ErrExhausted
+		if p.failures > 0 {
+			err = fmt.Errorf("%w (creates failing: %w)", ErrExhausted, p.lastErr)
+		}
+		p.mu.Unlock()
+		return nil, err
+	}
+	w := p.waiters.Enqueue()
+	w.Since, w.FailFast = time.Now(), true
+	p.startCreateLocked(w)
+	p.mu.Unlock()
+	return p.await(ctx, w)
+}
+
+// await waits for w's grant or for ctx to end.
+func (p *Pool[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]]) (*Lease[T], error) {
+	select {
+	case g := <-w.C():
+		p.recycle(w)
+		return g.l, g.err
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	p.s.cancelled++
+	if p.waiters.Remove(w) {
+		err := p.timeoutErrLocked(ctx)
+		p.mu.Unlock()
+		p.recycle(w)
+		return nil, err
+	}
+	err := p.timeoutErrLocked(ctx)
+	p.mu.Unlock()
+	// The grant raced the cancel and is already in the channel (or is
+	// being sent): hand the connection back so that it goes to the next
+	// waiter or to idle.
+	g := <-w.C()
+	p.recycle(w)
+	if g.l != nil {
+		p.putBack(g.l)
+	}
+	return nil, err
+}
+
+// recycle reuses w unless a create goroutine still holds it (FailFast
+// waiters of TryAcquire are left to the garbage collector).
+func (p *Pool[T]) recycle(w *waitq.Waiter[grant[T]]) {
+	if !w.FailFast {
+		p.waiters.Recycle(w)
+	}
+}
+
+func (p *Pool[T]) timeoutErrLocked(ctx context.Context) error {
+	err := context.Cause(ctx)
+	if p.failures > 0 && p.lastErr != nil {
+		return fmt.Errorf("pool: acquire: %w (creates failing: %w)", err, p.lastErr)
+	}
+	return err
+}
+
+// popIdleLocked pops the most recently used idle connection that has not
+// expired; expired ones it meets are destroyed in the background.
+func (p *Pool[T]) popIdleLocked() *conn[T] {
+	var now time.Time
+	if p.stamp {
+		now = time.Now()
+	}
+	for n := len(p.idle); n > 0; n = len(p.idle) {
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		if r, dead := p.expiredLocked(c, now); dead {
+			p.destroyAsyncLocked(p.retireLocked(c, r))
+			continue
+		}
+		return c
+	}
+	return nil
+}
+
+// expiredLocked reports whether c must be destroyed rather than used.
+func (p *Pool[T]) expiredLocked(c *conn[T], now time.Time) (Reason, bool) {
+	switch {
+	case !c.expires.IsZero() && !now.Before(c.expires):
+		return Lifetime, true
+	case p.o.MaxIdleTime > 0 && c.state == stateIdle && now.Sub(c.idleSince) >= p.o.MaxIdleTime:
+		return IdleTimeout, true
+	case p.size-p.retiring > p.maxSize:
+		return Shrunk, true
+	}
+	return 0, false
+}
+
+// leaseLocked marks c leased and returns its lease. now may be zero.
+func (p *Pool[T]) leaseLocked(c *conn[T], now time.Time) *Lease[T] {
+	if p.stamp && now.IsZero() {
+		now = time.Now()
+	}
+	c.mustCheck = p.o.Check != nil && c.used && (c.epoch < p.epoch || p.o.CheckIdleAfter == 0 ||
+		(p.o.CheckIdleAfter > 0 && now.Sub(c.idleSince) > p.o.CheckIdleAfter))
+	c.used = true
+	c.state = stateLeased
+	l := c.lease
+	c.lease = nil
+	p.inUse++
+	p.s.acquires++
+	p.lastUse = now
+	return l
+}
+
+// handoff is a grant decided under p.mu and delivered after unlocking it.
+type handoff[T any] struct {
+	w *waitq.Waiter[grant[T]]
+	l *Lease[T]
+}
+
+// send delivers the grant, if any. Call it after unlocking p.mu.
+func (h handoff[T]) send() {
+	if h.w != nil {
+		h.w.Send(grant[T]{l: h.l})
+	}
+}
+
+// putLocked gives c, which is not idle and not leased, to the head waiter or
+// makes it idle. A connection is never idle while someone waits. The caller
+// must call send on the result after unlocking p.mu.
+func (p *Pool[T]) putLocked(c *conn[T]) handoff[T] {
+	if w := p.waiters.Take(); w != nil {
+		now := time.Now()
+		p.s.waitTime += now.Sub(w.Since)
+		return handoff[T]{w: w, l: p.leaseLocked(c, now)}
+	}
+	c.state = stateIdle
+	if p.stamp {
+		c.idleSince = time.Now()
+	}
+	p.idle = append(p.idle, c)
+	if p.global != nil {
+		p.global.idleAdded()
+	}
+	return handoff[T]{}
+}
+
+// release returns a leased connection to the pool (Lease.Release).
+func (p *Pool[T]) release(l *Lease[T], reset bool) {
+	c := l.c
+	if reset && p.o.Reset != nil && p.leased(c) {
+		if err := p.runReset(c); err != nil {
+			p.destroyLeased(l, ResetFailed, err)
+			return
+		}
+	}
+	p.mu.Lock()
+	if c.state != stateLeased {
+		st := c.state
+		p.mu.Unlock()
+		if st == stateIdle {
+			panic("pool: Release of a lease that was already released")
+		}
+		return // destroyed meanwhile (Close after its deadline)
+	}
+	leak := p.unleaseLocked(c, l)
+	var now time.Time
+	if p.stamp {
+		now = time.Now()
+	}
+	if r, dead := p.expiredLocked(c, now); dead || p.closed {
+		if p.closed {
+			r = Closed
+		}
+		p.destroyAsyncLocked(p.retireLocked(c, r))
+		p.signalDrainedLocked()
+		p.mu.Unlock()
+		p.emitLeakReturned(leak)
+		return
+	}
+	h := p.putLocked(c)
+	p.signalDrainedLocked()
+	p.mu.Unlock()
+	h.send()
+	p.emitLeakReturned(leak)
+}
+
+// leased reports whether c is still leased (not destroyed under its holder
+// by Close or the registry).
+func (p *Pool[T]) leased(c *conn[T]) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return c.state == stateLeased
+}
+
+// putBack returns a lease that was granted to a waiter that gave up.
+func (p *Pool[T]) putBack(l *Lease[T]) { p.release(l, false) }
+
+// signalDrainedLocked tells a Close waiting for leases that none is left.
+// Callers call it last before unlocking, after any p.wg.Add, so that Close
+// reaches wg.Wait only after those Adds.
+func (p *Pool[T]) signalDrainedLocked() {
+	if p.closed && p.inUse == 0 && p.drained != nil {
+		close(p.drained)
+		p.drained = nil
+	}
+}
+
+// unleaseLocked ends c's lease. It returns a non-zero held duration if the
+// lease had been reported as a leak.
+func (p *Pool[T]) unleaseLocked(c *conn[T], l *Lease[T]) time.Duration {
+	c.lease = l
+	c.state = stateReturned
+	p.inUse--
+	if !c.leaked {
+		return 0
+	}
+	c.leaked = false
+	return max(time.Since(c.acquired), 1)
+}
