@@ -114,21 +114,39 @@ func (p *Pool[T]) Resize(maxSize int) error {
 	return nil
 }
 
-// onPressure trims idle connections, oldest first, down to MinIdle when
-// memory pressure is High or Critical. It runs on the monitor's goroutine.
-func (p *Pool[T]) onPressure(l pressure.Level) {
-	if l < pressure.High {
-		return
+// capLocked is how many connections the pool may hold now: MaxSize, or
+// under Critical pressure the size it had when the pressure began (at least
+// one), so acquires wait for a connection instead of creating one.
+func (p *Pool[T]) capLocked() int {
+	if p.frozenAt > 0 {
+		return min(p.maxSize, p.frozenAt)
 	}
+	return p.maxSize
+}
+
+// onPressure trims idle connections, oldest first, down to MinIdle when
+// memory pressure is High or Critical, and at Critical stops the pool from
+// growing past the size left after the trim until the level drops. It runs
+// on the monitor's goroutine.
+func (p *Pool[T]) onPressure(l pressure.Level) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return
 	}
-	n := max(0, len(p.idle)-p.o.MinIdle)
-	for _, c := range p.idle[:n] {
-		p.destroyAsyncLocked(p.retireLocked(c, Trimmed))
+	if l >= pressure.High {
+		n := max(0, len(p.idle)-p.o.MinIdle)
+		for _, c := range p.idle[:n] {
+			p.destroyAsyncLocked(p.retireLocked(c, Trimmed))
+		}
+		p.idle = append(p.idle[:0], p.idle[n:]...)
+		clear(p.idle[len(p.idle) : len(p.idle)+n])
 	}
-	p.idle = append(p.idle[:0], p.idle[n:]...)
-	clear(p.idle[len(p.idle) : len(p.idle)+n])
+	switch {
+	case l == pressure.Critical && p.frozenAt == 0:
+		p.frozenAt = max(p.size-p.retiring, 1)
+	case l < pressure.Critical && p.frozenAt > 0:
+		p.frozenAt = 0
+		p.fillLocked() // waiters held back by the freeze may create now
+	}
 }

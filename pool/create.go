@@ -17,7 +17,7 @@ func (p *Pool[T]) fillLocked() {
 		return
 	}
 	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
-	n := min(need, p.maxSize-p.size)
+	n := min(need, p.capLocked()-p.size)
 	if n <= 0 {
 		return
 	}

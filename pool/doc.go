@@ -62,6 +62,9 @@
 //
 // With Options.Pressure set, High or Critical pressure trims the idle
 // connections down to MinIdle (reason Trimmed); MinIdle refills as usual.
+// At Critical the pool also stops growing: until the level drops, Acquire
+// waits for a released connection rather than creating one past the size
+// left after the trim.
 //
 // # Caveats
 //

@@ -149,3 +149,56 @@ func TestPressureTrimsIdle(t *testing.T) {
 		b.verify(t, true)
 	})
 }
+
+// TestPressureCriticalStopsGrowth: at Critical the pool does not create past
+// its current size (Acquire waits instead), and grows again once the level
+// drops.
+func TestPressureCriticalStopsGrowth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour, Limit: 1 << 40, Disable: pressure.SourcePSI | pressure.SourceCgroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		b := newBackend(4)
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 4, Pressure: m})
+		ctx := context.Background()
+		l1, _ := p.Acquire(ctx)
+		l2, _ := p.Acquire(ctx)
+		m.Set(pressure.Critical)
+		synctest.Wait()
+
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if l, err := p.Acquire(short); err == nil {
+			l.Release()
+			t.Fatalf("Acquire at Critical created a connection past the frozen size; want it to wait")
+		}
+		if s := p.Stats(); s.Size != 2 || s.Created != 2 {
+			t.Fatalf("at Critical: size %d created %d, want 2 and 2", s.Size, s.Created)
+		}
+		waited := make(chan *Lease[*fconn])
+		go func() { l, _ := p.Acquire(ctx); waited <- l }()
+		synctest.Wait()
+		l1.Release() // the waiter gets the released connection
+		l3 := <-waited
+
+		time.Sleep(time.Second) // one notification per interval
+		m.Set(pressure.Normal)
+		synctest.Wait()
+		l4, err := p.Acquire(ctx)
+		if err != nil {
+			t.Fatalf("Acquire after the level dropped: %v", err)
+		}
+		if s := p.Stats(); s.Size != 3 {
+			t.Errorf("after Normal: size %d, want 3 (growth allowed again)", s.Size)
+		}
+		for _, l := range []*Lease[*fconn]{l2, l3, l4} {
+			l.Release()
+		}
+		if err := p.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.verify(t, true)
+	})
+}

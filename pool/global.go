@@ -110,7 +110,7 @@ func (p *Pool[T]) slotGranted() bool {
 	defer p.mu.Unlock()
 	p.wantSlot = false
 	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
-	if p.closed || need <= 0 || p.size >= p.maxSize || p.failures > 0 {
+	if p.closed || need <= 0 || p.size >= p.capLocked() || p.failures > 0 {
 		return false
 	}
 	p.startCreateLocked(nil)

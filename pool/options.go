@@ -82,7 +82,9 @@ type Options[T any] struct {
 
 	// Pressure, when set, makes the pool trim its idle connections down to
 	// MinIdle (reason Trimmed) whenever the monitor reports High or
-	// Critical memory pressure.
+	// Critical memory pressure, and at Critical keeps the pool from growing
+	// past the size left after the trim (Acquire waits for a connection
+	// instead of creating one) until the level drops.
 	Pressure *pressure.Monitor
 
 	// Observer receives the pool's events. It is never called with a lock

@@ -40,6 +40,7 @@ type Pool[T any] struct {
 	all       map[*conn[T]]struct{}
 	waiters   waitq.Queue[grant[T]]
 	maxSize   int
+	frozenAt  int // > 0 under Critical pressure: the pool does not grow past it
 	size      int // live + creating + destroying
 	creating  int
 	retiring  int // destroys in flight (counted in size)
@@ -177,7 +178,7 @@ func (p *Pool[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error)
 
 // tryCreateLocked is TryAcquire's path when nothing is idle. It unlocks p.mu.
 func (p *Pool[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
-	if p.waiters.Len() > 0 || p.size >= p.maxSize || p.failures > 0 || !p.takeGlobalLocked() {
+	if p.waiters.Len() > 0 || p.size >= p.capLocked() || p.failures > 0 || !p.takeGlobalLocked() {
 		err := ErrExhausted
 		if p.failures > 0 {
 			err = fmt.Errorf("%w (creates failing: %w)", ErrExhausted, p.lastErr)
