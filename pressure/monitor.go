@@ -189,6 +189,10 @@ func (m *Monitor) note(format string, args ...any) {
 	m.notes = append(m.notes, fmt.Sprintf(format, args...))
 }
 
+// Interval returns the monitor's polling interval, which is also the least
+// time between two notifications to one subscriber.
+func (m *Monitor) Interval() time.Duration { return m.interval }
+
 // Level returns the current level. It never blocks.
 func (m *Monitor) Level() Level { return Level(m.level.Load()) }
 

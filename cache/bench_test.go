@@ -1,0 +1,61 @@
+package cache
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+)
+
+// Quick regression benchmarks; the comparison with peers is in the bench
+// module (bench/cache).
+
+func benchCache(b *testing.B, n int) *Cache[uint64, uint64] {
+	c, err := New(&Options[uint64, uint64]{MaxEntries: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	for i := range uint64(n) {
+		c.Set(i, i)
+	}
+	return c
+}
+
+func BenchmarkGet(b *testing.B) {
+	c := benchCache(b, 1<<14)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		k := rand.Uint64()
+		for pb.Next() {
+			c.Get(k & (1<<14 - 1))
+			k++
+		}
+	})
+}
+
+func BenchmarkSet(b *testing.B) {
+	c := benchCache(b, 1<<14)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		k := rand.Uint64()
+		for pb.Next() {
+			c.Set(k&(1<<15-1), k) // half the keys are new: evictions
+			k++
+		}
+	})
+}
+
+func BenchmarkGetOrLoadHit(b *testing.B) {
+	c := benchCache(b, 1<<10)
+	load := func(context.Context, uint64) (uint64, error) { return 0, nil }
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var i uint64
+	for b.Loop() {
+		c.GetOrLoad(ctx, i&(1<<10-1), load)
+		i++
+	}
+}

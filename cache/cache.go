@@ -1,0 +1,296 @@
+package cache
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/patinox/memory/cache/internal/wheel"
+)
+
+// shard is one part of the key→slot index. Readers take only its read lock.
+type shard[K comparable] struct {
+	mu    sync.RWMutex // protects following fields (and the keys and values of its slots)
+	index index
+	_     [32]byte // keep shards on separate cache lines
+}
+
+// Cache is a bounded, concurrent key-value cache with a pluggable eviction
+// policy, expiry, loaders and eviction callbacks. It is safe for concurrent
+// use: a Set synchronizes before every Get that returns its value. Create it
+// with New; Close it when done (an unclosed cache leaks no goroutine, but
+// values tracked in a Registry are released only by Close, eviction or the
+// registry's own shutdown).
+type Cache[K comparable, V any] struct {
+	shards  []shard[K]
+	stripes []stripe
+	table   atomic.Pointer[table[K, V]] // slot storage (table.go)
+	hash    func(K) uint64
+	weigher func(K, V) int64
+	onEvict func(K, V, Reason)
+	ttl     int64 // default TTL in ns (0: none)
+	idle    int64 // ExpireAfterAccess in ns (0: none)
+	epoch   time.Time
+	tracker tracker[K, V] // resource-aware release (release.go)
+
+	draining atomic.Bool    // a drain goroutine runs (Close holds it true for good)
+	drainWG  sync.WaitGroup // the drain goroutine; Close waits
+
+	count0  atomic.Int64 // published count, for Len
+	weight0 atomic.Int64 // published total, for Weight
+
+	mu          sync.Mutex // protects following fields (maintenance lock)
+	ev          Evictor
+	live        []uint64 // bitset of slots holding an entry
+	slots       uint32   // slots ever allocated
+	weights     []int64  // by slot, MaxWeight caches only
+	free        []uint32 // slots to reuse
+	count       int
+	total       int64
+	capacity    int64   // the bound in force: base × share
+	base        int64   // the configured bound (New, Resize)
+	share       float64 // the share of base memory pressure leaves (1: all)
+	growTimer   *time.Timer
+	byWeight    bool
+	wheel       *wheel.Wheel // nil until an entry has a deadline
+	timer       *time.Timer  // expiry timer, armed only when something is due
+	timerAt     int64        // clock ns the timer is armed for; 0: not armed
+	expiredBuf  []uint32
+	evictions   [numReasons]uint64
+	closed      bool
+	hitLocked   func(uint32)
+	deadlineOfF func(uint32) int64
+
+	loads loader[K, V] // GetOrLoad state (load.go)
+
+	unwatch  func()       // ends the pressure subscription (pressure.go)
+	pressLvl atomic.Int32 // the latest pressure level delivered
+
+	loadOK, loadErr, loadNanos atomic.Uint64
+}
+
+// removal is an entry that left the cache, to report after unlocking.
+type removal[K comparable, V any] struct {
+	key    K
+	value  V
+	reason Reason
+	id     releaseID // tracked value to release
+	detach releaseID // duplicate registration to drop without cleanup
+}
+
+// New returns an empty cache configured by o (see Options; a size bound is
+// required).
+func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	p := o.Policy
+	if p == nil {
+		p = TinyLFU()
+	}
+	c := &Cache[K, V]{
+		stripes:  newStripes(),
+		hash:     newHasher[K](),
+		weigher:  o.Weigher,
+		onEvict:  o.OnEvict,
+		ttl:      int64(o.TTL),
+		idle:     int64(o.ExpireAfterAccess),
+		epoch:    time.Now(),
+		capacity: o.capacity(),
+		byWeight: o.MaxWeight > 0,
+		ev:       p.NewEvictor(o.capacity()),
+	}
+	c.shards = make([]shard[K], min(len(c.stripes), 256)) // fp skips 8 bits of shard index
+	c.table.Store(&table[K, V]{})
+	c.hitLocked = c.hit
+	c.deadlineOfF = c.deadlineOf
+	c.loads.init(context.Background())
+	c.tracker.init(o, c.forget)
+	c.base, c.share = c.capacity, 1
+	if o.Pressure != nil {
+		c.watchPressure(o.Pressure)
+	}
+	return c, nil
+}
+
+// now returns the cache clock: monotonic ns since New, always ≥ 1.
+func (c *Cache[K, V]) now() int64 { return int64(time.Since(c.epoch)) + 1 }
+
+func (c *Cache[K, V]) shardOf(h uint64) *shard[K] {
+	return &c.shards[h&uint64(len(c.shards)-1)]
+}
+
+// Get returns the value stored for k and whether there was a live
+// (unexpired) entry. It takes no exclusive lock: the hit reaches the policy
+// through a lossy buffer.
+func (c *Cache[K, V]) Get(k K) (V, bool) {
+	v, slot, ok := c.lookup(k, c.idle != 0)
+	st := pick(c.stripes)
+	if !ok {
+		st.misses.Add(1)
+		return v, false
+	}
+	if !st.push(slot) {
+		c.scheduleDrain()
+	}
+	return v, true
+}
+
+// lookup returns k's live value and slot, read under its shard's read lock;
+// touch extends the deadline (ExpireAfterAccess) of a live entry.
+func (c *Cache[K, V]) lookup(k K, touch bool) (v V, slot uint32, ok bool) {
+	h := c.hash(k)
+	sh := c.shardOf(h)
+	sh.mu.RLock()
+	slot, ok = c.slotOf(sh, h, k)
+	if ok {
+		ch, i := c.chunkOf(slot), slot&(chunkLen-1)
+		if d := ch.deadline(i); d != 0 {
+			now := c.now()
+			ok = d > now
+			if ok && touch {
+				ch.setDeadlineIfPresent(i, now+c.idle)
+			}
+		}
+		if ok {
+			v = ch.values[i]
+		}
+	}
+	sh.mu.RUnlock()
+	return v, slot, ok
+}
+
+// peek is Get without statistics or policy effects.
+func (c *Cache[K, V]) peek(k K) (V, bool) {
+	v, _, ok := c.lookup(k, false)
+	return v, ok
+}
+
+// Set stores v for k with the default expiry (Options.TTL or
+// ExpireAfterAccess), replacing any previous value (OnEvict gets it with
+// Reason Replaced). When Set returns, the cache is within its bound: any
+// eviction it required has happened. Set on a closed cache does nothing, nor
+// does Set of a key that is not equal to itself (a floating-point NaN).
+func (c *Cache[K, V]) Set(k K, v V) {
+	c.set(k, v, c.ttl+c.idle)
+}
+
+// SetTTL is Set with a time to live for this entry; ttl ≤ 0 means the entry
+// does not expire.
+func (c *Cache[K, V]) SetTTL(k K, v V, ttl time.Duration) {
+	c.set(k, v, max(int64(ttl), 0))
+}
+
+func (c *Cache[K, V]) set(k K, v V, ttl int64) {
+	if k != k {
+		return // NaN (or a struct holding one): never equal to itself, never found
+	}
+	w := int64(1)
+	if c.weigher != nil {
+		w = max(c.weigher(k, v), 0)
+	}
+	h := c.hash(k)
+	id := c.tracker.track(k, v, w)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.tracker.release(id) // not stored: the cache owned it
+		return
+	}
+	pending := c.setLocked(k, v, h, w, ttl, id)
+	c.mu.Unlock()
+	c.notify(pending)
+}
+
+// Delete removes k and reports whether it held a live entry (OnEvict gets it
+// with Reason Deleted, or Expired if it had expired).
+func (c *Cache[K, V]) Delete(k K) bool {
+	h := c.hash(k)
+	c.mu.Lock()
+	sh := c.shardOf(h)
+	sh.mu.RLock()
+	slot, ok := c.slotOf(sh, h, k)
+	sh.mu.RUnlock()
+	if !ok {
+		c.mu.Unlock()
+		return false
+	}
+	live := !c.expired(slot, 0)
+	pending := c.removeLocked(slot, Deleted, 0, nil)
+	c.publishLocked()
+	c.mu.Unlock()
+	c.notify(pending)
+	return live
+}
+
+// Len returns the number of entries, including expired ones not yet
+// collected. It is safe for concurrent use and does not lock.
+func (c *Cache[K, V]) Len() int { return int(c.count0.Load()) }
+
+// Weight returns the total weight of the entries (their number without
+// MaxWeight). It is safe for concurrent use and does not lock.
+func (c *Cache[K, V]) Weight() int64 { return c.weight0.Load() }
+
+// Clear removes every entry; OnEvict gets each with Reason Deleted and
+// tracked values are released.
+func (c *Cache[K, V]) Clear() {
+	c.mu.Lock()
+	pending := c.clearLocked()
+	c.mu.Unlock()
+	c.notify(pending)
+}
+
+// Close removes every entry as Clear does, stops the expiry timer, cancels
+// the context of running loads and waits for them to return. Later Sets do
+// nothing, Gets miss and GetOrLoad returns ErrClosed. Close is idempotent and
+// always returns nil.
+func (c *Cache[K, V]) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.growTimer != nil {
+		c.growTimer.Stop()
+	}
+	pending := c.clearLocked()
+	c.mu.Unlock()
+	if c.unwatch != nil {
+		c.unwatch()
+	}
+	c.stopDrains()
+	c.loads.close()
+	c.notify(pending)
+	return nil
+}
+
+// Resize changes the bound: maxEntries for an entry-bounded cache, maxWeight
+// for a weight-bounded one (the other must be 0). Entries beyond the new
+// bound are evicted (Reason Capacity) before Resize returns.
+func (c *Cache[K, V]) Resize(maxEntries int, maxWeight int64) error {
+	return c.resize(maxEntries, maxWeight, Capacity)
+}
+
+// ResizeForPressure is Resize for an operator's memory-pressure reaction:
+// the entries it evicts are reported with Reason Pressure. Like Resize it
+// sets the configured bound (see Options.Pressure for the automatic
+// reaction); growing back is a later call with the original bound.
+func (c *Cache[K, V]) ResizeForPressure(maxEntries int, maxWeight int64) error {
+	return c.resize(maxEntries, maxWeight, Pressure)
+}
+
+// Limits returns the bound in force: (maxEntries, 0) or (0, maxWeight).
+// Under memory pressure (Options.Pressure) it is below the configured one.
+func (c *Cache[K, V]) Limits() (maxEntries int, maxWeight int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byWeight {
+		return 0, c.capacity
+	}
+	return int(c.capacity), 0
+}

@@ -1,0 +1,79 @@
+// Package cache is a bounded, concurrent, multi-policy key-value cache with
+// expiry, loaders, statistics, eviction callbacks and resource-aware
+// eviction.
+//
+//	c, err := cache.New(&cache.Options[string, []byte]{
+//		MaxEntries: 10_000,      // or MaxWeight with a Weigher
+//		Policy:     cache.LRU(), // default: cache.TinyLFU()
+//		TTL:        time.Minute,
+//	})
+//	if err != nil { ... }
+//	defer c.Close()
+//	c.Set("k", v)
+//	v, ok := c.Get("k")
+//	v, err = c.GetOrLoad(ctx, "k", fetch) // one fetch per key at a time
+//
+// # Design
+//
+// Entries live in a slot table (fixed-size chunks of keys, values and
+// deadlines) indexed by sharded open-addressing hash indexes: a key costs one
+// 8-byte index cell plus its key and value, with no allocation per entry
+// (about 80 bytes per uint64 entry in total with the default policy,
+// otter's is about 89). Readers take only a shard's read lock and record the
+// hit, by slot number, in a striped, lossy read buffer (as Caffeine and
+// otter do). Writers take the cache's maintenance lock, which owns the
+// eviction policy (an Evictor, see Policy), the timer wheel of deadlines and
+// the slot table; they apply buffered reads, insert, and evict
+// synchronously, so the bound is strict: when Set returns, Len (or Weight)
+// is within MaxEntries (or MaxWeight) — a cache of 2 never holds 3. Expiry
+// is by a hierarchical timer wheel (no scan of all entries), advanced by
+// writes and by one time.AfterFunc armed only while something is scheduled;
+// Get checks the deadline itself, so an expired entry is never returned.
+//
+// There is no long-lived goroutine. When a reader finds its stripe of the
+// read buffer full, it starts one short-lived goroutine that applies the
+// buffered reads to the policy and exits (at most one at a time); GetOrLoad
+// runs each load on its own goroutine. Close waits for all of them. An idle
+// cache has no goroutine, and an unclosed one leaks nothing but its pending
+// timer (which keeps it reachable until the last deadline passes).
+//
+// # Callbacks and resources
+//
+// Options.OnEvict is called once for every removed entry (and every replaced
+// value) with a Reason, after the locks are released, so it may call back
+// into the cache. With Options.Registry, values that are io.Closer or
+// Cleaner are registered in the resource registry when set and released
+// through its scheduler when they leave the cache; values the registry
+// releases on its own (Reclaim, Shutdown) leave the cache with Reason
+// Pressure.
+//
+// # Memory pressure
+//
+// With Options.Pressure set, the cache shrinks its bound to 80%, 50% and
+// 25% of the configured one at Moderate, High and Critical pressure
+// (evicting with Reason Pressure through the policy's own victim order) and
+// grows back by a quarter of it per monitor interval once the level is
+// Normal again. An operator can do the same by hand with ResizeForPressure.
+//
+// # Caveats
+//
+//   - Writes are serialized on one maintenance lock: the price of the strict
+//     bound and of exact callbacks. Reads scale; write-heavy workloads on many
+//     cores do not.
+//   - Hits reach the policy through a lossy buffer: under contention some are
+//     dropped, so LRU/LFU order is approximate for concurrent readers (exact
+//     for one goroutine whose reads are drained before each write). A hit
+//     buffered just before its slot is reused may be credited to the slot's
+//     new entry.
+//   - The timer wheel's resolution is about one second: OnEvict(Expired) may
+//     come up to ≈1 s after the deadline (Get already misses at the deadline).
+//     Len counts expired entries not yet collected.
+//   - GetOrLoad does not lock the key against Set or Delete: a load that
+//     finishes after a concurrent Set of the same key overwrites it. A loader
+//     must not call GetOrLoad for its own key (it would wait for itself).
+//   - Values are returned by copy of V: mutating a pointed-to value is not
+//     seen by the cache's Weigher.
+//   - Memory is not returned when the cache shrinks: the slot table keeps
+//     its high-water mark of chunks (1024 slots each) until the cache is
+//     dropped; freed slots are reused first.
+package cache

@@ -1,0 +1,56 @@
+package tinylfu
+
+import (
+	"fmt"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// check verifies the policy's internal invariants: every queue is a
+// well-formed list whose nodes carry its id, queue weights and lengths match
+// their nodes, and the totals match the queues.
+func (p *Policy) check() error {
+	var weight int64
+	count := 0
+	for _, id := range []uint8{qWindow, qProbation, qProtected} {
+		w, n, err := p.checkQueue(id)
+		if err != nil {
+			return err
+		}
+		weight += w
+		count += n
+	}
+	if weight != p.weight || count != p.count {
+		return fmt.Errorf("totals: weight %d count %d, queues hold %d and %d", p.weight, p.count, weight, count)
+	}
+	if p.windowMax < 0 || p.protectedMax < 0 || p.windowMax+p.protectedMax > p.capacity {
+		return fmt.Errorf("maxima: window %d protected %d capacity %d", p.windowMax, p.protectedMax, p.capacity)
+	}
+	return nil
+}
+
+func (p *Policy) checkQueue(id uint8) (int64, int, error) {
+	q := p.queueOf(id)
+	var w int64
+	n := 0
+	prev := none
+	for s := q.head; s != none; s = p.nodes[s].next {
+		nd := p.nodes[s]
+		if nd.queue != id || nd.prev != prev {
+			return 0, 0, fmt.Errorf("queue %d: slot %d has queue %d prev %d, want %d and %d", id, s, nd.queue, nd.prev, id, prev)
+		}
+		w += nd.weight
+		n++
+		if n > len(p.nodes) {
+			return 0, 0, fmt.Errorf("queue %d: cycle", id)
+		}
+		prev = s
+	}
+	if prev != q.tail || w != q.weight || n != q.len {
+		return 0, 0, fmt.Errorf("queue %d: tail %d weight %d len %d, walked %d, %d, %d", id, q.tail, q.weight, q.len, prev, w, n)
+	}
+	return w, n, nil
+}

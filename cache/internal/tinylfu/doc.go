@@ -1,0 +1,71 @@
+// Package tinylfu implements the cache package's default eviction policy:
+// W-TinyLFU (Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient
+// Cache Admission Policy", 2017) in the design of Caffeine, with the size of
+// its admission window chosen by miniature simulations of the workload.
+//
+// # Algorithm
+//
+// The capacity (a total weight; entries when every weight is 1) is split
+// into an admission window, an LRU queue that starts at 1% of the capacity,
+// and a main space that is a segmented LRU: probation (20%) and protected
+// (80%). New entries enter the window. Entries pushed out of the window
+// become admission candidates and enter probation; when the cache is over
+// capacity each candidate competes with the probation LRU entry (the
+// victim): the one whose key was requested more often recently stays and the
+// other is evicted. A probation entry that is read again is promoted to
+// protected; protected overflow is demoted back to probation. This is
+// Caffeine's evictFromWindow/evictFromMain, returned one slot at a time by
+// Victim.
+//
+// "More often" is estimated by a 4-bit count-min sketch (four counters per
+// key inside one 64-byte block) sized to the capacity. Every 10×capacity
+// increments all counters are halved, so the sketch reflects recent
+// popularity (aging). A candidate with frequency ≥ 6 that loses is still
+// admitted with probability 1/128, so an attacker who inflates a victim's
+// frequency cannot lock every newcomer out (hash flooding).
+//
+// # Window adaptation
+//
+// A small window favors frequency (scans and one-hit wonders never displace
+// popular entries); a large one favors recency (LRU-friendly workloads,
+// where Caffeine's 1% window loses up to 10 points to plain LRU). Caffeine
+// adapts the window with a hill climber that compares the hit rate of
+// successive samples of 10×capacity requests; on short traces or large
+// caches it takes too long to move, and it needs noise to leave its lower
+// bound. This package instead runs six miniature simulations of itself
+// with fixed windows of 1, 10, 25, 50, 80 and 99% (SHARDS-style spatial
+// sampling: Waldspurger et al., "Cache Modeling and Optimization using
+// Miniature Simulations", USENIX ATC 2017). Requests for one key in 2^r,
+// chosen by hash, feed every simulation, whose capacity is the cache's
+// divided by 2^r, but at least 1024 (small caches simulate every key). After
+// each epoch of about capacity requests, a simulation's score is its hits in
+// the epoch plus 0.8× its previous score; when the best score beats the
+// current window's by 2%, the cache moves its window one grid step toward
+// the best. Growing the window moves main-space LRU entries into it, at most
+// 1000 per operation; shrinking sends window LRU entries to probation.
+//
+// Weighted caches (some weight other than 1) use Caffeine's hill climber
+// instead, since sampling keys says little about their weights.
+//
+// Entries are dense slot numbers assigned by the cache; per-entry state
+// (hash, weight, links) lives in a slice indexed by slot, so the policy
+// allocates nothing per operation once the slice and the simulations' maps
+// have grown.
+//
+// # Caveats
+//
+// A Policy is not safe for concurrent use: the cache serializes calls.
+// Victim continues an eviction round only if the cache removes each slot it
+// returns (Remove) before calling anything else; otherwise the next Victim
+// starts a new round, which is correct but may judge candidates again.
+// Hits for slots that were removed are ignored, but a late hit for a slot
+// already reused by another key is credited to the new key.
+//
+// The simulations cost memory and time: six policies of min(capacity,
+// 1024…2047) entries, about 80 bytes each with their key maps (at most about
+// 1 MiB per cache, whatever its capacity). Requests for sampled keys cost
+// seven policy updates instead of one; in caches of up to 2047 entries every
+// key is sampled, so their maintenance is about seven times Caffeine's. The sketch's estimates saturate at 15; the sketch is sized for the
+// capacity of unit-weight caches and for the entry count of weighted ones
+// (capped at 2^26 counters).
+package tinylfu

@@ -1,0 +1,185 @@
+package tinylfu
+
+// maintain runs after each insertion: it lets the hill climber resize the
+// window and moves window overflow to probation.
+func (p *Policy) maintain() {
+	if p.adaptive() {
+		p.rebalance()
+	} else if p.cfg.climb {
+		p.climb()
+	}
+	p.evictFromWindow()
+}
+
+// evictFromWindow moves the window's LRU entries beyond the window maximum
+// to the MRU end of probation; the first one moved becomes the pending
+// admission candidate.
+func (p *Policy) evictFromWindow() {
+	s := p.window.head
+	for p.window.weight > p.windowMax && s != none {
+		next := p.nodes[s].next
+		if p.nodes[s].weight != 0 {
+			p.unlink(&p.window, s)
+			p.pushBack(&p.probation, qProbation, s)
+			if p.pending == none {
+				p.pending = s
+			}
+		}
+		s = next
+	}
+}
+
+// Victim returns the next entry to evict; the cache calls it while the total
+// weight exceeds the capacity. ok is false only when no entry is tracked.
+// The caller must Remove the returned slot
+// before calling any other method for the next Victim to continue the same
+// round. The algorithm is Caffeine's evictFromMain: admission candidates
+// (entries that left the window, then the window itself) compete with
+// victims (probation LRU, then protected, then window) by sketch frequency.
+func (p *Policy) Victim() (slot uint32, ok bool) {
+	if p.count == 0 {
+		return 0, false
+	}
+	if s, ok := p.popHeavy(); ok {
+		return p.chosen(s)
+	}
+	if !p.round {
+		p.startRound()
+	}
+	for {
+		if p.cand == none && p.candQ == qProbation {
+			p.cand, p.candQ = p.window.head, qWindow
+		}
+		if p.cand == none && p.vic == none {
+			switch p.vicQ {
+			case qProbation:
+				p.vic, p.vicQ = p.protected.head, qProtected
+				continue
+			case qProtected:
+				p.vic, p.vicQ = p.window.head, qWindow
+				continue
+			}
+			p.round = false
+			return p.fallback()
+		}
+		if p.skipZero() {
+			continue
+		}
+		if s, ok := p.pick(); ok {
+			return p.chosen(s)
+		}
+	}
+}
+
+// skipZero advances cursors past zero-weight entries, which evicting would
+// not help; it reports whether it moved one.
+func (p *Policy) skipZero() bool {
+	if p.cand != none && p.nodes[p.cand].weight == 0 {
+		p.cand = p.nodes[p.cand].next
+		return true
+	}
+	if p.vic != none && p.nodes[p.vic].weight == 0 {
+		p.vic = p.nodes[p.vic].next
+		return true
+	}
+	return false
+}
+
+// pick decides between the current candidate and victim and advances the
+// cursors past the loser.
+func (p *Policy) pick() (uint32, bool) {
+	c, v := p.cand, p.vic
+	switch {
+	case v == none:
+		p.cand = p.nodes[c].next
+		return c, true
+	case c == none:
+		p.vic = p.nodes[v].next
+		return v, true
+	case c == v:
+		p.vic = p.nodes[v].next
+		p.cand = none
+		return v, true
+	case p.nodes[c].weight > p.capacity:
+		p.cand = p.nodes[c].next
+		return c, true
+	}
+	if p.admit(p.nodes[c].hash, p.nodes[v].hash) {
+		p.vic = p.nodes[v].next
+		p.cand = p.nodes[c].next
+		return v, true
+	}
+	p.cand = p.nodes[c].next
+	return c, true
+}
+
+// startRound begins an eviction round with the pending candidate against
+// the probation LRU.
+func (p *Policy) startRound() {
+	p.evictFromWindow()
+	p.round = true
+	p.cand, p.candQ = none, qProbation
+	if p.pending != none && p.nodes[p.pending].queue == qProbation {
+		p.cand = p.pending
+	}
+	p.pending = none
+	p.vic, p.vicQ = p.probation.head, qProbation
+}
+
+// chosen records s as the slot handed to the cache for eviction.
+func (p *Policy) chosen(s uint32) (uint32, bool) {
+	p.last = s
+	return s, true
+}
+
+// fallback returns some entry, preferably one with weight, when the
+// cursors ran dry (only zero-weight entries were left in their path).
+func (p *Policy) fallback() (uint32, bool) {
+	first := none
+	for _, q := range []*queue{&p.probation, &p.protected, &p.window} {
+		for s := q.head; s != none; s = p.nodes[s].next {
+			if p.nodes[s].weight > 0 {
+				return p.chosen(s)
+			}
+			first = min(first, s)
+		}
+	}
+	return p.chosen(first)
+}
+
+// popHeavy returns an entry whose weight alone exceeds the capacity: such
+// an entry is rejected at once.
+func (p *Policy) popHeavy() (uint32, bool) {
+	for len(p.heavy) > 0 {
+		s := p.heavy[len(p.heavy)-1]
+		p.heavy = p.heavy[:len(p.heavy)-1]
+		if p.nodes[s].queue != qNone && p.nodes[s].weight > p.capacity {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// admit reports whether the candidate should replace the victim: a higher
+// estimated frequency wins; a warm candidate (frequency ≥ 6) that loses is
+// still admitted with probability 1/128, so an attacker who raises a
+// victim's frequency (hash flooding) cannot lock newcomers out.
+func (p *Policy) admit(candidate, victim uint64) bool {
+	vf := p.sketch.frequency(victim)
+	cf := p.sketch.frequency(candidate)
+	if cf > vf {
+		return true
+	}
+	if cf >= p.cfg.admitThreshold {
+		return p.random()&127 == 0
+	}
+	return false
+}
+
+// random is a xorshift64* generator (deterministic, so runs reproduce).
+func (p *Policy) random() uint64 {
+	p.rng ^= p.rng >> 12
+	p.rng ^= p.rng << 25
+	p.rng ^= p.rng >> 27
+	return p.rng * 0x2545f4914f6cdd1d
+}

@@ -1,0 +1,87 @@
+package tinylfu
+
+// none marks the absence of a slot in links and cursors.
+const none = ^uint32(0)
+
+// Queue identifiers stored in node.queue.
+const (
+	qNone uint8 = iota
+	qWindow
+	qProbation
+	qProtected
+)
+
+// node is the per-slot state. Nodes live in Policy.nodes indexed by slot
+// and are linked into one of the three LRU queues.
+type node struct {
+	hash   uint64
+	weight int64
+	prev   uint32
+	next   uint32
+	queue  uint8
+}
+
+// queue is an intrusive doubly linked LRU list over Policy.nodes: head is
+// the least recently used entry, tail the most recently used.
+type queue struct {
+	head, tail uint32
+	weight     int64
+	len        int
+}
+
+func newQueue() queue { return queue{head: none, tail: none} }
+
+// pushBack links slot s as the most recently used entry of q.
+func (p *Policy) pushBack(q *queue, id uint8, s uint32) {
+	n := &p.nodes[s]
+	n.queue, n.prev, n.next = id, q.tail, none
+	if q.tail == none {
+		q.head = s
+	} else {
+		p.nodes[q.tail].next = s
+	}
+	q.tail = s
+	q.weight += n.weight
+	q.len++
+}
+
+// unlink removes slot s from q.
+func (p *Policy) unlink(q *queue, s uint32) {
+	n := &p.nodes[s]
+	if n.prev == none {
+		q.head = n.next
+	} else {
+		p.nodes[n.prev].next = n.next
+	}
+	if n.next == none {
+		q.tail = n.prev
+	} else {
+		p.nodes[n.next].prev = n.prev
+	}
+	n.prev, n.next, n.queue = none, none, qNone
+	q.weight -= n.weight
+	q.len--
+}
+
+// moveToBack makes s the most recently used entry of q (s must be in q).
+func (p *Policy) moveToBack(q *queue, s uint32) {
+	if q.tail == s {
+		return
+	}
+	id := p.nodes[s].queue
+	p.unlink(q, s)
+	p.pushBack(q, id, s)
+}
+
+// queueOf returns the queue identified by id.
+func (p *Policy) queueOf(id uint8) *queue {
+	switch id {
+	case qWindow:
+		return &p.window
+	case qProbation:
+		return &p.probation
+	case qProtected:
+		return &p.protected
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package tinylfu
+
+import "math/bits"
+
+// shadow is a miniature simulation of this policy with a fixed window
+// share, fed the sampled subset of the requests (spatial sampling by key
+// hash, as in SHARDS: Waldspurger et al., "Cache Modeling and Optimization
+// using Miniature Simulations", USENIX ATC 2017). Its capacity is the
+// cache's scaled by the sampling rate, so its hit ratio estimates what the
+// full cache would reach with that window.
+type shadow struct {
+	window float64
+	p      *Policy
+	slots  map[uint64]uint32 // key hash → slot
+	hashes []uint64          // slot → key hash
+	free   []uint32
+	weight int64
+	hits   int     // in the current epoch
+	score  float64 // decayed hits over past epochs
+}
+
+func newShadow(window float64, capacity int64, cfg config) *shadow {
+	cfg.windowPercent = window
+	cfg.climb, cfg.shadows = false, false
+	return &shadow{window: window, p: newPolicy(capacity, cfg), slots: make(map[uint64]uint32)}
+}
+
+// access replays one request: a hit, or a miss followed by an insertion.
+func (s *shadow) access(h uint64, weight int64) {
+	if slot, ok := s.slots[h]; ok {
+		s.hits++
+		if w := s.p.nodes[slot].weight; w != weight {
+			s.weight += weight - w
+			s.p.Update(slot, weight)
+			s.evict()
+		} else {
+			s.p.Hit(slot)
+		}
+		return
+	}
+	var slot uint32
+	if n := len(s.free); n > 0 {
+		slot, s.free = s.free[n-1], s.free[:n-1]
+		s.hashes[slot] = h
+	} else {
+		slot = uint32(len(s.hashes))
+		s.hashes = append(s.hashes, h)
+	}
+	s.slots[h] = slot
+	s.weight += weight
+	s.p.Add(slot, h, weight)
+	s.evict()
+}
+
+func (s *shadow) evict() {
+	for s.weight > s.p.capacity {
+		v, ok := s.p.Victim()
+		if !ok {
+			return
+		}
+		s.remove(v)
+	}
+}
+
+func (s *shadow) remove(slot uint32) {
+	delete(s.slots, s.hashes[slot])
+	s.free = append(s.free, slot)
+	s.weight -= s.p.nodes[slot].weight
+	s.p.Remove(slot)
+}
+
+// invalidate forgets h (deleted or expired from the real cache).
+func (s *shadow) invalidate(h uint64) {
+	if slot, ok := s.slots[h]; ok {
+		s.remove(slot)
+	}
+}
+
+// shadows adapts the window of the real cache to the best of its
+// miniature simulations.
+type shadows struct {
+	sims    []*shadow
+	rate    uint // log2 of the sampling divisor
+	epoch   int  // sampled requests per decision
+	n       int
+	current int // index of the simulation whose window the cache uses
+}
+
+// init builds the simulations for a cache of the given capacity.
+func (sh *shadows) init(capacity int64, cfg *config) {
+	*sh = shadows{}
+	if capacity <= 0 {
+		return
+	}
+	// Sample 1 in 2^rate keys so each simulation holds about minShadow.
+	rate := 0
+	if capacity > cfg.minShadow {
+		rate = bits.Len64(uint64(capacity/cfg.minShadow)) - 1
+	}
+	sh.rate = uint(rate)
+	miniCap := max(capacity>>rate, 1)
+	sh.epoch = max(int(cfg.epochFactor*float64(miniCap)), 16)
+	for _, w := range cfg.grid {
+		sh.sims = append(sh.sims, newShadow(w, miniCap, *cfg))
+	}
+	sh.current = 0
+	for i, w := range cfg.grid { // start with the simulation closest to the initial window
+		if abs(w-cfg.windowPercent) < abs(cfg.grid[sh.current]-cfg.windowPercent) {
+			sh.current = i
+		}
+	}
+}
+
+// sampled reports whether requests for h feed the simulations.
+func (sh *shadows) sampled(h uint64) bool {
+	return len(sh.sims) > 0 && h>>(64-sh.rate) == 0
+}
+
+// access feeds a sampled request to every simulation and, at the end of an
+// epoch, returns the window share of the best one (ok false otherwise).
+func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, ok bool) {
+	for _, s := range sh.sims {
+		s.access(h, weight)
+	}
+	sh.n++
+	if sh.n < sh.epoch {
+		return 0, false
+	}
+	sh.n = 0
+	best := 0
+	for i, s := range sh.sims {
+		s.score = cfg.shadowDecay*s.score + float64(s.hits)
+		s.hits = 0
+		if s.score > sh.sims[best].score {
+			best = i
+		}
+	}
+	if sh.sims[best].score <= sh.sims[sh.current].score*(1+cfg.shadowMargin) {
+		best = sh.current
+	}
+	if best == sh.current {
+		return 0, false
+	}
+	if cfg.shadowStep { // one grid step toward the best
+		if best > sh.current {
+			best = sh.current + 1
+		} else {
+			best = sh.current - 1
+		}
+	}
+	sh.current = best
+	return sh.sims[best].window, true
+}
+
+func (sh *shadows) invalidate(h uint64) {
+	for _, s := range sh.sims {
+		s.invalidate(h)
+	}
+}
+
+// simulate feeds a request to the miniature simulations when its key is
+// sampled, and adopts the window share of the best one when it changes.
+func (p *Policy) simulate(h uint64, weight int64) {
+	if !p.adaptive() || !p.shadows.sampled(h) {
+		return
+	}
+	if share, ok := p.shadows.access(h, weight, &p.cfg); ok {
+		p.resizeWindow(int64(share * float64(p.capacity)))
+	}
+}
+
+// adaptive reports whether the miniature simulations size the window: they
+// do for caches of unit weights; weighted caches use the hill climber, as
+// sampling keys says little about weights.
+func (p *Policy) adaptive() bool { return p.cfg.shadows && !p.weighted }

@@ -1,0 +1,105 @@
+package tinylfu
+
+import "testing"
+
+// TestShadowsFollowTheWorkload checks the window adaptation end to end: a
+// recency workload (every key read again shortly after it first appears,
+// then never: LRU's best case, TinyLFU's worst) must grow the window, and a
+// frequency workload (a hot set under a scan of one-hit wonders) must keep
+// it small.
+func TestShadowsFollowTheWorkload(t *testing.T) {
+	const capacity = 512
+	tests := []struct {
+		name      string
+		next      func(i int) uint64
+		minWindow float64 // share of the capacity, at least
+		maxWindow float64 // at most
+	}{
+		{
+			name: "recency",
+			next: func(i int) uint64 { // keys k, then k again after 100 others
+				if i%2 == 0 {
+					return uint64(i / 2)
+				}
+				return uint64(max(i/2-100, 0))
+			},
+			minWindow: 0.25, maxWindow: 1,
+		},
+		{
+			name: "frequency",
+			next: func(i int) uint64 {
+				if i%2 == 0 {
+					return uint64(i/2) % (capacity / 2) // hot set, half the capacity
+				}
+				return 1<<40 + uint64(i) // scan
+			},
+			minWindow: 0, maxWindow: 0.11,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, capacity)
+			if !h.p.cfg.shadows {
+				t.Skip("window adaptation by shadows is off")
+			}
+			slots := map[uint64]uint32{}
+			for i := range 40 * capacity {
+				k := tt.next(i)
+				if s, ok := slots[k]; ok {
+					if _, live := h.live[s]; live {
+						h.p.Hit(s)
+						continue
+					}
+				}
+				slots[k] = h.add(mix(k), 1)
+			}
+			h.verify()
+			share := float64(h.p.windowMax) / capacity
+			if share < tt.minWindow || share > tt.maxWindow {
+				t.Fatalf("window share = %.3f, want in [%.2f, %.2f]", share, tt.minWindow, tt.maxWindow)
+			}
+		})
+	}
+}
+
+func TestShadowSamplingRate(t *testing.T) {
+	tests := []struct {
+		name     string
+		capacity int64
+		wantRate uint
+	}{
+		{name: "small-cache-full-rate", capacity: 100, wantRate: 0},
+		{name: "at-min", capacity: defaults.minShadow, wantRate: 0},
+		{name: "large", capacity: 1 << 20, wantRate: 20 - uint(bitsOf(defaults.minShadow))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sh shadows
+			cfg := defaults
+			sh.init(tt.capacity, &cfg)
+			if sh.rate != tt.wantRate {
+				t.Fatalf("rate = %d, want %d", sh.rate, tt.wantRate)
+			}
+			n, sampled := 1<<20, 0
+			for i := range n {
+				if sh.sampled(mix(uint64(i))) {
+					sampled++
+				}
+			}
+			want := float64(n) / float64(uint64(1)<<sh.rate)
+			if got := float64(sampled); got < 0.8*want || got > 1.2*want {
+				t.Fatalf("sampled %d of %d keys, want about %.0f", sampled, n, want)
+			}
+		})
+	}
+}
+
+// bitsOf returns log2 of a power of two.
+func bitsOf(x int64) int {
+	n := 0
+	for x > 1 {
+		x >>= 1
+		n++
+	}
+	return n
+}

@@ -1,0 +1,119 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// loader holds the loads in flight of GetOrLoad: at most one per key.
+type loader[K comparable, V any] struct {
+	closing context.Context // cancelled by Close: cancels running loads
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // one per running load; Close waits
+
+	mu     sync.Mutex // protects following fields
+	calls  map[K]*call[V]
+	closed bool
+}
+
+// call is one load; val and err are written before done is closed.
+type call[V any] struct {
+	done chan struct{}
+	val  V
+	err  error
+}
+
+func (l *loader[K, V]) init(ctx context.Context) {
+	l.closing, l.cancel = context.WithCancel(ctx)
+	l.calls = make(map[K]*call[V])
+}
+
+// close refuses new loads, cancels running ones and waits for them.
+func (l *loader[K, V]) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.wg.Wait()
+}
+
+// GetOrLoad returns the value for k, calling load on a miss and storing its
+// result (with the default expiry) before returning it.
+//
+// At most one load per key runs at a time: callers that miss while a load of
+// k is running wait for it and share its result, error included. Errors are
+// not cached: the next call after a failed load loads again. A panic in load
+// is returned as an error.
+//
+// The load runs on its own goroutine, with a context that carries ctx's
+// values but not its cancellation or deadline, so that one caller giving up
+// does not fail the others: a caller whose ctx ends returns ctx.Err() at once
+// while the load goes on and its result is still stored. Close cancels the
+// loads' context and waits for them; GetOrLoad on a closed cache returns
+// ErrClosed. load must honour its context or finish on its own.
+func (c *Cache[K, V]) GetOrLoad(ctx context.Context, k K, load func(ctx context.Context, k K) (V, error)) (V, error) {
+	if v, ok := c.Get(k); ok {
+		return v, nil
+	}
+	l := &c.loads
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		var zero V
+		return zero, ErrClosed
+	}
+	cl, running := l.calls[k]
+	if !running {
+		if v, ok := c.peek(k); ok { // a load finished since our miss
+			l.mu.Unlock()
+			return v, nil
+		}
+		cl = &call[V]{done: make(chan struct{})}
+		l.calls[k] = cl
+		l.wg.Add(1)
+		go c.runLoad(context.WithoutCancel(ctx), k, cl, load)
+	}
+	l.mu.Unlock()
+	select {
+	case <-cl.done:
+		return cl.val, cl.err
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
+}
+
+// runLoad runs one load on its own goroutine (owned by c.loads.wg).
+func (c *Cache[K, V]) runLoad(ctx context.Context, k K, cl *call[V], load func(context.Context, K) (V, error)) {
+	l := &c.loads
+	defer l.wg.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(l.closing, cancel)
+	defer stop()
+	start := time.Now()
+	cl.val, cl.err = callLoad(ctx, k, load)
+	c.loadNanos.Add(uint64(time.Since(start)))
+	if cl.err == nil {
+		c.loadOK.Add(1)
+		c.Set(k, cl.val)
+	} else {
+		c.loadErr.Add(1)
+	}
+	l.mu.Lock()
+	delete(l.calls, k)
+	l.mu.Unlock()
+	close(cl.done)
+}
+
+// callLoad calls load, turning a panic into an error.
+func callLoad[K comparable, V any](ctx context.Context, k K, load func(context.Context, K) (V, error)) (v V, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cache: loader panicked: %v", p)
+		}
+	}()
+	return load(ctx, k)
+}

@@ -1,0 +1,339 @@
+package cache
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/patinox/memory/cache/internal/wheel"
+)
+
+// This file holds the maintenance side of the cache: everything that runs
+// under c.mu (slots, the Evictor, the timer wheel) and the reporting of
+// removed entries after c.mu is released.
+
+// setLocked inserts or replaces k and evicts down to the bound.
+func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) []removal[K, V] {
+	c.drainLocked()
+	var now, deadline int64
+	if ttl > 0 || c.wheel != nil {
+		now = c.now()
+	}
+	if ttl > 0 {
+		deadline = now + ttl
+	}
+	var pending []removal[K, V]
+	if c.wheel != nil {
+		pending = c.expireLocked(now, pending)
+	}
+	sh := c.shardOf(h)
+	sh.mu.Lock()
+	s, existed := c.slotOf(sh, h, k)
+	if !existed {
+		s = c.allocLocked()
+		sh.index.insert(h, s)
+	}
+	ch, i := c.chunkOf(s), s&(chunkLen-1)
+	old := ch.values[i]
+	why := Replaced
+	if existed && c.expired(s, now) {
+		why = Expired
+	}
+	ch.keys[i], ch.values[i] = k, v
+	ch.setDeadline(i, deadline)
+	sh.mu.Unlock()
+	if existed {
+		pending = c.replaceTrackedLocked(pending, s, k, old, v, why, id)
+		c.ev.Update(s, w)
+		c.setWeightLocked(s, w)
+	} else {
+		c.addLocked(s, w)
+		c.tracker.put(s, id)
+		c.ev.Add(s, h, w)
+	}
+	c.scheduleLocked(s, deadline, now)
+	if w > c.capacity {
+		pending = c.removeLocked(s, Capacity, now, pending)
+	}
+	pending = c.evictLocked(Capacity, now, pending)
+	c.publishLocked()
+	return pending
+}
+
+// replaceTrackedLocked reports the replaced value old of slot s and
+// settles the registrations of old and of its replacement v (new id).
+func (c *Cache[K, V]) replaceTrackedLocked(pending []removal[K, V], s uint32, k K, old, v V, why Reason, id releaseID) []removal[K, V] {
+	oldID := c.tracker.get(s)
+	if (id == noRelease && oldID == noRelease) || !same(old, v) {
+		c.tracker.put(s, id)
+		return c.report(pending, k, old, why, oldID)
+	}
+	// the same object again: one registration is enough
+	keep, drop := oldID, id
+	if keep == noRelease {
+		keep, drop = id, noRelease
+	}
+	c.tracker.put(s, keep)
+	pending = c.report(pending, k, old, why, noRelease)
+	if drop != noRelease {
+		pending = append(pending, removal[K, V]{detach: drop, reason: numReasons})
+	}
+	return pending
+}
+
+// forget removes k if its value is the tracked value id, which the registry
+// is releasing on its own (Reclaim, ReleaseMatching, Shutdown). Called by the
+// value's cleanup, on a registry goroutine.
+func (c *Cache[K, V]) forget(k K, id releaseID) {
+	h := c.hash(k)
+	c.mu.Lock()
+	sh := c.shardOf(h)
+	sh.mu.RLock()
+	s, ok := c.slotOf(sh, h, k)
+	sh.mu.RUnlock()
+	if !ok || c.tracker.get(s) != id {
+		c.mu.Unlock()
+		return
+	}
+	c.tracker.take(s) // the registry is releasing it already
+	pending := c.removeLocked(s, Pressure, 0, nil)
+	c.publishLocked()
+	c.mu.Unlock()
+	c.notify(pending)
+}
+
+// allocLocked returns a free slot, growing the table if needed.
+func (c *Cache[K, V]) allocLocked() uint32 {
+	if k := len(c.free); k > 0 {
+		s := c.free[k-1]
+		c.free = c.free[:k-1]
+		return s
+	}
+	s := c.slots
+	c.slots++
+	c.growLocked(s)
+	return s
+}
+
+// addLocked accounts for a new entry in slot s with weight w.
+func (c *Cache[K, V]) addLocked(s uint32, w int64) {
+	c.setLiveLocked(s, true)
+	c.count++
+	if !c.byWeight {
+		c.total++
+		return
+	}
+	for len(c.weights) <= int(s) {
+		c.weights = append(c.weights, 0)
+	}
+	c.weights[s] = 0
+	c.setWeightLocked(s, w)
+}
+
+func (c *Cache[K, V]) setWeightLocked(s uint32, w int64) {
+	if c.byWeight {
+		c.total += w - c.weights[s]
+		c.weights[s] = w
+	}
+}
+
+// removeLocked removes the entry in slot s, reporting it with why (or
+// Expired when it has expired; now may be 0 if not yet read).
+func (c *Cache[K, V]) removeLocked(s uint32, why Reason, now int64, pending []removal[K, V]) []removal[K, V] {
+	if c.expired(s, now) {
+		why = Expired
+	}
+	ch, i := c.chunkOf(s), s&(chunkLen-1)
+	k := ch.keys[i]
+	h := c.hash(k)
+	sh := c.shardOf(h)
+	sh.mu.Lock()
+	sh.index.remove(h, s)
+	v := ch.values[i]
+	var zk K
+	var zv V
+	ch.keys[i], ch.values[i] = zk, zv // drop references for the GC
+	ch.setDeadline(i, 0)
+	sh.mu.Unlock()
+	c.ev.Remove(s)
+	if c.wheel != nil {
+		c.wheel.Cancel(s)
+	}
+	c.count--
+	if c.byWeight {
+		c.total -= c.weights[s]
+	} else {
+		c.total--
+	}
+	c.setLiveLocked(s, false)
+	c.free = append(c.free, s)
+	return c.report(pending, k, v, why, c.tracker.take(s))
+}
+
+// report counts a removal and queues it for OnEvict and release.
+func (c *Cache[K, V]) report(pending []removal[K, V], k K, v V, why Reason, id releaseID) []removal[K, V] {
+	c.evictions[why]++
+	if c.onEvict == nil && id == noRelease {
+		return pending
+	}
+	return append(pending, removal[K, V]{key: k, value: v, reason: why, id: id})
+}
+
+// evictLocked asks the Evictor for victims while the cache is over its bound.
+func (c *Cache[K, V]) evictLocked(why Reason, now int64, pending []removal[K, V]) []removal[K, V] {
+	for c.total > c.capacity {
+		s, ok := c.ev.Victim()
+		if !ok || !c.liveLocked(s) {
+			panic(fmt.Sprintf("cache: Evictor.Victim() = (%d, %v) with total weight %d over capacity %d", s, ok, c.total, c.capacity))
+		}
+		pending = c.removeLocked(s, why, now, pending)
+	}
+	return pending
+}
+
+// expired reports whether slot s's deadline has passed; now is read if 0.
+func (c *Cache[K, V]) expired(s uint32, now int64) bool {
+	d := c.deadlineOf(s)
+	if d == 0 {
+		return false
+	}
+	if now == 0 {
+		now = c.now()
+	}
+	return d <= now
+}
+
+// drainLocked hands buffered reads to the Evictor.
+func (c *Cache[K, V]) drainLocked() {
+	for i := range c.stripes {
+		c.stripes[i].drain(c.hitLocked)
+	}
+}
+
+// hit reports a buffered read of slot s if s still holds an entry (it may
+// hold another key than the one read, if the slot was reused meanwhile: a
+// rare, harmless misattribution).
+func (c *Cache[K, V]) hit(s uint32) {
+	if c.liveLocked(s) {
+		c.ev.Hit(s)
+	}
+}
+
+func (c *Cache[K, V]) deadlineOf(s uint32) int64 { return c.chunkOf(s).deadline(s & (chunkLen - 1)) }
+
+// scheduleLocked puts slot s on the timer wheel for deadline (0: none).
+func (c *Cache[K, V]) scheduleLocked(s uint32, deadline, now int64) {
+	if deadline == 0 {
+		if c.wheel != nil {
+			c.wheel.Cancel(s)
+		}
+		return
+	}
+	if c.wheel == nil {
+		c.wheel = wheel.New(now)
+	}
+	c.wheel.Schedule(s, deadline)
+	c.armLocked(c.wheel.Due(deadline), now)
+}
+
+// expireLocked advances the wheel to now and removes the expired entries.
+func (c *Cache[K, V]) expireLocked(now int64, pending []removal[K, V]) []removal[K, V] {
+	c.expiredBuf = c.wheel.Advance(now, c.deadlineOfF, c.expiredBuf[:0])
+	for _, s := range c.expiredBuf {
+		pending = c.removeLocked(s, Expired, now, pending)
+	}
+	return pending
+}
+
+// armLocked makes the expiry timer fire by clock time due.
+func (c *Cache[K, V]) armLocked(due, now int64) {
+	if c.closed || (c.timerAt != 0 && c.timerAt <= due) {
+		return
+	}
+	c.timerAt = due
+	d := time.Duration(max(due-now, 1))
+	if c.timer == nil {
+		c.timer = time.AfterFunc(d, c.onTimer)
+		return
+	}
+	c.timer.Reset(d)
+}
+
+// onTimer runs on the timer's goroutine when something may be due.
+func (c *Cache[K, V]) onTimer() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	now := c.now()
+	c.timerAt = 0
+	pending := c.expireLocked(now, nil)
+	if next, ok := c.wheel.Next(); ok {
+		c.armLocked(next, now)
+	}
+	c.publishLocked()
+	c.mu.Unlock()
+	c.notify(pending)
+}
+
+// clearLocked removes every entry with Reason Deleted.
+func (c *Cache[K, V]) clearLocked() []removal[K, V] {
+	c.drainLocked()
+	var pending []removal[K, V]
+	for s := range c.slots {
+		if c.liveLocked(s) {
+			pending = c.removeLocked(s, Deleted, 0, pending)
+		}
+	}
+	c.publishLocked()
+	return pending
+}
+
+func (c *Cache[K, V]) resize(maxEntries int, maxWeight int64, why Reason) error {
+	switch {
+	case c.byWeight && (maxWeight <= 0 || maxEntries != 0):
+		return fmt.Errorf("cache: Resize of a MaxWeight cache needs maxWeight > 0 and maxEntries 0, got %d, %d", maxEntries, maxWeight)
+	case !c.byWeight && (maxEntries <= 0 || maxEntries > 1<<31 || maxWeight != 0):
+		return fmt.Errorf("cache: Resize of a MaxEntries cache needs 0 < maxEntries <= 2^31 and maxWeight 0, got %d, %d", maxEntries, maxWeight)
+	}
+	c.mu.Lock()
+	c.drainLocked()
+	c.base = max(maxWeight, int64(maxEntries))
+	c.capacity = c.boundLocked()
+	c.ev.SetCapacity(c.capacity)
+	pending := c.evictLocked(why, 0, nil)
+	c.publishLocked()
+	c.mu.Unlock()
+	c.notify(pending)
+	return nil
+}
+
+// publishLocked makes count and total visible to Len and Weight.
+func (c *Cache[K, V]) publishLocked() {
+	c.count0.Store(int64(c.count))
+	c.weight0.Store(c.total)
+}
+
+// notify reports removals: OnEvict, then the release of tracked values.
+// Called with no lock held. If OnEvict panics, the values not yet released
+// are released before the panic goes on.
+func (c *Cache[K, V]) notify(pending []removal[K, V]) {
+	i := 0
+	defer func() {
+		for _, r := range pending[i:] { // only after a panic
+			c.tracker.release(r.id)
+			c.tracker.detach(r.detach)
+		}
+	}()
+	for ; i < len(pending); i++ {
+		r := pending[i]
+		if r.reason == numReasons { // not a removal
+			c.tracker.detach(r.detach)
+			continue
+		}
+		if c.onEvict != nil {
+			c.onEvict(r.key, r.value, r.reason)
+		}
+		c.tracker.release(r.id)
+	}
+}

@@ -1,0 +1,135 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/resource"
+)
+
+// ErrClosed is returned by GetOrLoad once the cache is closed.
+var ErrClosed = errors.New("cache: closed")
+
+// Reason tells OnEvict why an entry left the cache.
+type Reason uint8
+
+const (
+	// Capacity: evicted to keep the cache within MaxEntries or MaxWeight.
+	Capacity Reason = iota
+	// Expired: its TTL or idle time passed.
+	Expired
+	// Deleted: removed by Delete, Clear or Close.
+	Deleted
+	// Replaced: its value was replaced by Set or SetTTL (OnEvict gets the old value).
+	Replaced
+	// Pressure: evicted by ResizeForPressure (memory pressure).
+	Pressure
+	numReasons
+)
+
+var reasonNames = [numReasons]string{"capacity", "expired", "deleted", "replaced", "pressure"}
+
+// String returns the reason in lower case ("capacity", "expired", ...).
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonNames[r]
+	}
+	return fmt.Sprintf("Reason(%d)", uint8(r))
+}
+
+// Options configures a cache. A nil *Options is invalid (a size bound is
+// required); zero fields take their defaults.
+type Options[K comparable, V any] struct {
+	// MaxEntries bounds the number of entries. Exactly one of MaxEntries and
+	// MaxWeight must be > 0.
+	MaxEntries int
+	// MaxWeight bounds the total weight of the entries, as given by Weigher
+	// (required with MaxWeight). Weigher is called outside locks, once per
+	// Set; negative weights count as 0. An entry heavier than MaxWeight is
+	// evicted (Reason Capacity) as soon as it is set.
+	MaxWeight int64
+	Weigher   func(K, V) int64
+
+	// Policy chooses victims; nil means TinyLFU().
+	Policy Policy
+
+	// TTL is the default time to live of entries set by Set or GetOrLoad
+	// (0: entries do not expire). SetTTL overrides it per entry.
+	TTL time.Duration
+	// ExpireAfterAccess, when > 0, makes entries expire after this long
+	// without a read or write: each Get hit and each Set pushes the entry's
+	// deadline to now+ExpireAfterAccess. It excludes TTL; an entry set with
+	// SetTTL gets that first deadline, later hits extend it by
+	// ExpireAfterAccess.
+	ExpireAfterAccess time.Duration
+
+	// OnEvict, if set, is called once for every entry that leaves the cache
+	// (and for the old value of a replaced entry), after the operation that
+	// removed it released its locks, on that operation's goroutine (or the
+	// expiry timer's). It may call back into the cache. It must not panic: a
+	// panic reaches the caller of the operation (after the removed values are
+	// released), or crashes the process when raised on the timer's goroutine.
+	OnEvict func(key K, value V, why Reason)
+
+	// Registry, if set, makes eviction resource-aware: every value that is an
+	// io.Closer or a Cleaner is registered in it when set (kind "cache-value",
+	// priority ReleasePriority, Reclaimable, size = its weight when > 1) and
+	// released through the registry's scheduler when it leaves the cache for
+	// any reason, Close and Clear included. The cache then owns such values:
+	// do not close them yourself. A value the registry releases on its own
+	// (Reclaim under memory pressure, ReleaseMatching, Shutdown) leaves the
+	// cache with Reason Pressure. Setting the same comparable value again
+	// under its key keeps its one registration, but each key registers its
+	// value: do not store one resource under two keys (it would be released
+	// twice). A value that left the cache has been (or is being) released:
+	// do not Set it again.
+	Registry *resource.Registry
+	// ReleasePriority is the registry priority of cached values (zero: Low).
+	ReleasePriority resource.Priority
+
+	// Pressure, if set, makes the cache give memory back under memory
+	// pressure: at Moderate, High and Critical its bound shrinks to 80%, 50%
+	// and 25% of the configured one (MaxEntries/MaxWeight or the last
+	// Resize), evicting with Reason Pressure; back at Normal it grows again
+	// by 25% of the configured bound per monitor interval. Close ends the
+	// subscription; the cache does not close the monitor.
+	Pressure *pressure.Monitor
+}
+
+func (o *Options[K, V]) validate() error {
+	switch {
+	case o == nil:
+		return errors.New("cache: Options are required (set MaxEntries or MaxWeight)")
+	case o.MaxEntries < 0:
+		return fmt.Errorf("cache: Options.MaxEntries must be >= 0, got %d", o.MaxEntries)
+	case o.MaxWeight < 0:
+		return fmt.Errorf("cache: Options.MaxWeight must be >= 0, got %d", o.MaxWeight)
+	case o.MaxEntries == 0 && o.MaxWeight == 0:
+		return errors.New("cache: Options.MaxEntries or Options.MaxWeight must be > 0")
+	case o.MaxEntries > 0 && o.MaxWeight > 0:
+		return errors.New("cache: set only one of Options.MaxEntries and Options.MaxWeight")
+	case o.MaxWeight > 0 && o.Weigher == nil:
+		return errors.New("cache: Options.Weigher is required with Options.MaxWeight")
+	case o.MaxEntries > 0 && o.Weigher != nil:
+		return errors.New("cache: Options.Weigher needs Options.MaxWeight, not Options.MaxEntries")
+	case o.MaxEntries > 1<<31:
+		return fmt.Errorf("cache: Options.MaxEntries must be <= 2^31, got %d", o.MaxEntries)
+	case o.TTL < 0:
+		return fmt.Errorf("cache: Options.TTL must be >= 0, got %v", o.TTL)
+	case o.ExpireAfterAccess < 0:
+		return fmt.Errorf("cache: Options.ExpireAfterAccess must be >= 0, got %v", o.ExpireAfterAccess)
+	case o.TTL > 0 && o.ExpireAfterAccess > 0:
+		return errors.New("cache: set only one of Options.TTL and Options.ExpireAfterAccess")
+	}
+	return nil
+}
+
+// capacity returns the bound in the evictor's unit.
+func (o *Options[K, V]) capacity() int64 {
+	if o.MaxWeight > 0 {
+		return o.MaxWeight
+	}
+	return int64(o.MaxEntries)
+}

@@ -1,0 +1,81 @@
+// Interface note (the eviction-policy boundary shared with cache/internal/tinylfu):
+// Policy and Evictor below are fixed. Change them only after telling the engineer
+// who owns cache/internal/tinylfu, with a dated note on this line.
+
+package cache
+
+import "github.com/patinox/memory/cache/internal/evict"
+
+// Policy is a factory of per-cache eviction state: [TinyLFU] (the default),
+// [LRU], [LFU], [FIFO], or a user's own implementation.
+//
+// A Policy may be shared by many caches: each cache calls NewEvictor once, in
+// [New], and keeps the Evictor for itself.
+type Policy interface {
+	// NewEvictor returns the eviction state of one cache. capacity is in
+	// entries (Options.MaxEntries) or, when Options.MaxWeight is set, in weight.
+	NewEvictor(capacity int64) Evictor
+}
+
+// Evictor is one cache's eviction state.
+//
+// The cache calls it from one goroutine at a time (under its maintenance
+// lock), so implementations need no locking. Entries are identified by a
+// dense slot number the cache assigns (0 ≤ slot < number of live entries +
+// free slots; a slot is reused after Remove), so an Evictor can keep
+// per-entry state in slices indexed by slot; hash is a well-mixed 64-bit
+// hash of the entry's key.
+//
+// The cache keeps the bound: after each insertion or resize, while the total
+// weight it tracks exceeds the capacity, it asks Victim for an entry, removes
+// that entry and calls Remove for it. An Evictor must therefore track the same
+// total (the sum of the weights given to Add and Update minus those removed)
+// and always return ok while that total exceeds its capacity; a Victim that
+// fails to (or names a slot not in the cache) is a policy bug and makes the
+// cache panic rather than break its bound.
+type Evictor interface {
+	// Add reports that a new entry was inserted in slot with the given weight.
+	Add(slot uint32, hash uint64, weight int64)
+	// Hit reports a read hit on slot. Hits are buffered, so they may arrive
+	// batched and late, and some may be dropped under contention; they are
+	// never reported for a slot that is not live.
+	Hit(slot uint32)
+	// Update reports that the entry in slot had its value replaced; weight is
+	// its new weight.
+	Update(slot uint32, weight int64)
+	// Remove reports that the entry in slot left the cache (delete, expiry or
+	// eviction). The slot may be given to a later Add.
+	Remove(slot uint32)
+	// Victim returns the entry to evict next while the total weight exceeds
+	// the capacity. It may be the newest entry (admission rejected it). The
+	// cache then removes it and calls Remove(slot). ok is false only when the
+	// Evictor tracks no entry.
+	Victim() (slot uint32, ok bool)
+	// SetCapacity changes the capacity (Cache.Resize).
+	SetCapacity(capacity int64)
+}
+
+type policyFunc func(capacity int64) Evictor
+
+func (f policyFunc) NewEvictor(capacity int64) Evictor { return f(capacity) }
+
+// LRU returns the least-recently-used policy: the victim is the entry read or
+// inserted longest ago. Replacing a value does not refresh an entry.
+func LRU() Policy {
+	return policyFunc(func(capacity int64) Evictor { return evict.NewLRU(capacity) })
+}
+
+// FIFO returns the first-in-first-out policy: the victim is the entry inserted
+// longest ago; reads and replacements do not change the order.
+func FIFO() Policy {
+	return policyFunc(func(capacity int64) Evictor { return evict.NewFIFO(capacity) })
+}
+
+// LFU returns a least-frequently-used policy with dynamic aging (LFU-DA): each
+// entry has a priority, set to L+1 on insertion and incremented by each hit,
+// where L is the priority of the last evicted entry; the victim has the lowest
+// priority, the least recently used first among equals. Aging through L lets
+// entries that were popular long ago leave the cache without periodic sweeps.
+func LFU() Policy {
+	return policyFunc(func(capacity int64) Evictor { return evict.NewLFU(capacity) })
+}

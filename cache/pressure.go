@@ -1,0 +1,84 @@
+package cache
+
+import (
+	"time"
+
+	"github.com/patinox/memory/pressure"
+)
+
+// pressureShare is the share of its configured bound a cache keeps at each
+// memory-pressure level.
+var pressureShare = [...]float64{
+	pressure.Normal:   1,
+	pressure.Moderate: 0.80,
+	pressure.High:     0.50,
+	pressure.Critical: 0.25,
+}
+
+// growStep is how much of the configured bound the cache takes back per
+// monitor interval once pressure is Normal again.
+const growStep = 0.25
+
+// watchPressure subscribes c to mon. The callback runs on the monitor's
+// subscriber goroutine; growing back runs on a timer armed only while the
+// cache is below its configured bound at Normal.
+func (c *Cache[K, V]) watchPressure(mon *pressure.Monitor) {
+	interval := mon.Interval()
+	c.unwatch = mon.Subscribe(func(l pressure.Level) {
+		c.pressLvl.Store(int32(l))
+		if l == pressure.Normal {
+			c.growBack(interval)
+			return
+		}
+		if int(l) < len(pressureShare) {
+			c.setShare(func(s float64) float64 { return min(s, pressureShare[l]) })
+		}
+	})
+}
+
+// growBack raises the share by one step and, while the cache is still below
+// its configured bound and pressure stays Normal, arms itself again.
+func (c *Cache[K, V]) growBack(interval time.Duration) {
+	if pressure.Level(c.pressLvl.Load()) != pressure.Normal {
+		return
+	}
+	full := c.setShare(func(s float64) float64 { return min(1, s+growStep) })
+	if full {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.growTimer = time.AfterFunc(interval, func() { c.growBack(interval) })
+	}
+}
+
+// setShare changes the share of the configured bound in force, evicting
+// with Reason Pressure when it shrinks, and reports whether the cache is at
+// its full bound. OnEvict runs after the lock is released.
+func (c *Cache[K, V]) setShare(f func(float64) float64) (full bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return true
+	}
+	c.drainLocked()
+	c.share = f(c.share)
+	c.capacity = c.boundLocked()
+	c.ev.SetCapacity(c.capacity)
+	pending := c.evictLocked(Pressure, 0, nil)
+	c.publishLocked()
+	full = c.share >= 1
+	c.mu.Unlock()
+	c.notify(pending)
+	return full
+}
+
+// boundLocked is the bound in force: the configured one scaled by the
+// pressure share, never below 1.
+func (c *Cache[K, V]) boundLocked() int64 {
+	if c.share >= 1 {
+		return c.base
+	}
+	return max(1, int64(float64(c.base)*c.share))
+}

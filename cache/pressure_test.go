@@ -1,0 +1,106 @@
+package cache
+
+import (
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/patinox/memory/pressure"
+)
+
+// TestPressureShrinksAndGrowsBack: the bound follows the pressure level
+// (80/50/25% of the configured one), evictions report Reason Pressure, and
+// at Normal the cache grows back by a quarter of its bound per interval.
+func TestPressureShrinksAndGrowsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
+			Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mon.Close()
+		var mu sync.Mutex
+		reasons := map[Reason]int{}
+		c, err := New(&Options[int, int]{MaxEntries: 100, Policy: LRU(), Pressure: mon,
+			OnEvict: func(_, _ int, why Reason) { mu.Lock(); reasons[why]++; mu.Unlock() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := range 100 {
+			c.Set(i, i)
+		}
+		check := func(step string, wantBound, wantLen, wantPressureEvictions int) {
+			t.Helper()
+			synctest.Wait()
+			if got, _ := c.Limits(); got != wantBound {
+				t.Errorf("%s: bound %d, want %d", step, got, wantBound)
+			}
+			if got := c.Len(); got != wantLen {
+				t.Errorf("%s: Len %d, want %d", step, got, wantLen)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got := reasons[Pressure]; got != wantPressureEvictions || len(reasons) != 1 {
+				t.Errorf("%s: OnEvict reasons %v, want only %d × Pressure", step, reasons, wantPressureEvictions)
+			}
+			if got := c.Stats().Evictions[Pressure]; got != uint64(wantPressureEvictions) {
+				t.Errorf("%s: Stats().Evictions[Pressure] = %d, want %d", step, got, wantPressureEvictions)
+			}
+		}
+		mon.Set(pressure.High)
+		check("High", 50, 50, 50)
+		if _, ok := c.Get(99); !ok {
+			t.Error("High evicted the most recent entry; LRU should keep it")
+		}
+		time.Sleep(time.Second)
+		mon.Set(pressure.Moderate) // never grows under pressure
+		check("Moderate after High", 50, 50, 50)
+		time.Sleep(time.Second)
+		mon.Set(pressure.Critical)
+		check("Critical", 25, 25, 75)
+
+		time.Sleep(time.Second)
+		mon.Set(pressure.Normal) // a first step at once, then one per interval
+		check("Normal", 50, 25, 75)
+		time.Sleep(time.Second)
+		check("Normal +1s", 75, 25, 75)
+		time.Sleep(time.Second)
+		check("Normal +2s", 100, 25, 75)
+		for i := range 100 {
+			c.Set(1000+i, i)
+		}
+		if got := c.Len(); got != 100 {
+			t.Errorf("after growing back: Len %d, want the full 100", got)
+		}
+		time.Sleep(10 * time.Second) // no timer left once at the full bound
+		synctest.Wait()
+	})
+}
+
+// TestPressureResizeKeepsShare: a Resize under pressure changes the
+// configured bound; the pressure share still applies to it.
+func TestPressureResizeKeepsShare(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
+			Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mon.Close()
+		c, err := New(&Options[int, int]{MaxWeight: 1000, Weigher: func(int, int) int64 { return 10 }, Pressure: mon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		mon.Set(pressure.High)
+		synctest.Wait()
+		if err := c.Resize(0, 400); err != nil {
+			t.Fatal(err)
+		}
+		if _, w := c.Limits(); w != 200 {
+			t.Errorf("Resize(0, 400) at High: bound %d, want 200 (50%%)", w)
+		}
+	})
+}
