@@ -1,0 +1,86 @@
+package cache
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Caffeine's GetPutBenchmark sizes: 2^15 pre-drawn keys over SIZE/3 items,
+// in a cache of twice SIZE entries (everything fits: the benchmark measures
+// the cost of operations, not of misses).
+const (
+	size  = 2 << 14
+	mask  = size - 1
+	items = size / 3
+)
+
+// BenchmarkGetPut runs every cache on the same workload: goroutines walk the
+// pre-drawn scrambled-Zipf keys from random offsets, reading for reads% of
+// operations and writing otherwise.
+func BenchmarkGetPut(b *testing.B) {
+	keys := ScrambledZipf(size, items, 1)
+	for _, reads := range []int{100, 75, 50, 25, 0} {
+		for _, g := range []int{1, 2, 8} {
+			for _, f := range Factories() {
+				name := fmt.Sprintf("reads=%d/goroutines=%d/cache=%s", reads, goroutines(g), f.Name)
+				b.Run(name, func(b *testing.B) {
+					c := f.New(2 * size)
+					b.Cleanup(c.Close)
+					for _, k := range keys {
+						c.Set(k, k)
+					}
+					b.ReportAllocs()
+					if g == 1 {
+						b.ResetTimer()
+						run(b, c, keys, reads, rand.IntN(size), b.Loop)
+						return
+					}
+					b.SetParallelism(max(g/runtime.GOMAXPROCS(0), 1))
+					var seed atomic.Uint64
+					b.ResetTimer()
+					b.RunParallel(func(pb *testing.PB) {
+						r := rand.New(rand.NewPCG(seed.Add(1), 7))
+						run(b, c, keys, reads, r.IntN(size), pb.Next)
+					})
+				})
+			}
+		}
+	}
+}
+
+// goroutines returns how many goroutines RunParallel uses for a request of g.
+func goroutines(g int) int {
+	if g == 1 {
+		return 1
+	}
+	return max(g/runtime.GOMAXPROCS(0), 1) * runtime.GOMAXPROCS(0)
+}
+
+var sink atomic.Uint64
+
+func run(b *testing.B, c Cache, keys []uint64, reads, i int, next func() bool) {
+	var hits uint64
+	op := 0
+	for next() {
+		k := keys[i&mask]
+		i++
+		if op < reads {
+			if _, ok := c.Get(k); ok {
+				hits++
+			}
+		} else {
+			c.Set(k, k)
+		}
+		if op++; op == 100 {
+			op = 0
+		}
+	}
+	sink.Add(hits)
+}
