@@ -54,19 +54,19 @@ func TestPressureShrinksAndGrowsBack(t *testing.T) {
 		if _, ok := c.Get(99); !ok {
 			t.Error("High evicted the most recent entry; LRU should keep it")
 		}
-		time.Sleep(time.Second)
+		advance(time.Second)
 		mon.Set(pressure.Moderate) // never grows under pressure
 		check("Moderate after High", 50, 50, 50)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		mon.Set(pressure.Critical)
 		check("Critical", 25, 25, 75)
 
-		time.Sleep(time.Second)
+		advance(time.Second)
 		mon.Set(pressure.Normal) // a first step at once, then one per interval
 		check("Normal", 50, 25, 75)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		check("Normal +1s", 75, 25, 75)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		check("Normal +2s", 100, 25, 75)
 		for i := range 100 {
 			c.Set(1000+i, i)
@@ -74,7 +74,7 @@ func TestPressureShrinksAndGrowsBack(t *testing.T) {
 		if got := c.Len(); got != 100 {
 			t.Errorf("after growing back: Len %d, want the full 100", got)
 		}
-		time.Sleep(10 * time.Second) // no timer left once at the full bound
+		advance(10 * time.Second) // no timer left once at the full bound
 		synctest.Wait()
 	})
 }

@@ -138,7 +138,7 @@ func TestPressureTrimsIdle(t *testing.T) {
 		if err := m.Set(pressure.High); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2 * time.Second)
+		advance(2 * time.Second)
 		synctest.Wait()
 		if s := p.Stats(); s.Idle != 1 || s.Destroyed.Trimmed != 3 {
 			t.Errorf("after High pressure: idle %d, trimmed %d; want 1, 3", s.Idle, s.Destroyed.Trimmed)
@@ -183,7 +183,7 @@ func TestPressureCriticalStopsGrowth(t *testing.T) {
 		l1.Release() // the waiter gets the released connection
 		l3 := <-waited
 
-		time.Sleep(time.Second) // one notification per interval
+		advance(time.Second) // one notification per interval
 		m.Set(pressure.Normal)
 		synctest.Wait()
 		l4, err := p.Acquire(ctx)

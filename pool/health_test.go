@@ -26,12 +26,12 @@ func TestLifetimeWithJitter(t *testing.T) {
 			}
 			l.Release()
 		}
-		time.Sleep(59 * time.Minute)
+		advance(59 * time.Minute)
 		synctest.Wait()
 		if s := p.Stats(); s.Idle != 4 || s.Destroyed.Lifetime != 0 {
 			t.Errorf("after 59m: idle %d, lifetime-destroyed %d; want 4, 0", s.Idle, s.Destroyed.Lifetime)
 		}
-		time.Sleep(11*time.Minute + time.Hour/2) // past every jittered lifetime plus a sweep
+		advance(11*time.Minute + time.Hour/2) // past every jittered lifetime plus a sweep
 		synctest.Wait()
 		if s := p.Stats(); s.Idle != 0 || s.Destroyed.Lifetime != 4 || s.Size != 0 {
 			t.Errorf("after 1h40m: idle %d, size %d, lifetime-destroyed %d; want 0, 0, 4", s.Idle, s.Size, s.Destroyed.Lifetime)
@@ -55,7 +55,7 @@ func TestIdleTimeoutKeepsMinIdle(t *testing.T) {
 			l.Release()
 		}
 		synctest.Wait()
-		time.Sleep(2 * time.Minute)
+		advance(2 * time.Minute)
 		synctest.Wait()
 		s := p.Stats()
 		if s.Idle != 1 || s.Destroyed.Idle < 3 {
@@ -267,7 +267,7 @@ func TestOutageFlushWithoutCheck(t *testing.T) {
 		if s := p.Stats(); s.Destroyed.Flushed != 1 || s.CreateFailures != 1 {
 			t.Errorf("after a failed create: flushed %d, create failures %d; want 1, 1", s.Destroyed.Flushed, s.CreateFailures)
 		}
-		time.Sleep(time.Second) // past the backoff
+		advance(time.Second) // past the backoff
 		synctest.Wait()
 		if s := p.Stats(); s.Idle != 2 {
 			t.Errorf("after the backoff: idle %d, want 2 (MinIdle)", s.Idle)
@@ -289,7 +289,7 @@ func TestCheckInterval(t *testing.T) {
 		p.mu.Lock()
 		p.idle[0].value.healthy.Store(false)
 		p.mu.Unlock()
-		time.Sleep(90 * time.Second)
+		advance(90 * time.Second)
 		synctest.Wait()
 		s := p.Stats()
 		if s.Destroyed.Unhealthy != 1 || s.Idle != 2 || s.Created != 3 {
@@ -332,7 +332,7 @@ func TestLeakThreshold(t *testing.T) {
 		})
 		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, LeakThreshold: time.Second, Observer: obs})
 		l, _ := p.Acquire(context.Background())
-		time.Sleep(2 * time.Second)
+		advance(2 * time.Second)
 		e := <-events
 		if e.Type != EventLeak || e.Held < time.Second || !strings.Contains(e.Stack, "TestLeakThreshold") {
 			t.Errorf("leak event %v held %v stack %q; want a leak held >= 1s with this test in the stack", e.Type, e.Held, e.Stack)

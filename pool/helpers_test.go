@@ -220,3 +220,6 @@ func ping(ctx context.Context, c net.Conn) error {
 	}
 	return nil
 }
+
+// advance moves a synctest bubble's fake clock by d.
+func advance(d time.Duration) { <-time.After(d) }

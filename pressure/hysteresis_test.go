@@ -77,3 +77,6 @@ func TestLevelString(t *testing.T) {
 		}
 	}
 }
+
+// advance moves a synctest bubble's fake clock by d.
+func advance(d time.Duration) { <-time.After(d) }

@@ -72,7 +72,7 @@ func TestMonitorRuntimeLevels(t *testing.T) {
 		}
 
 		f.used.Store(870)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		synctest.Wait()
 		if got := m.Level(); got != High {
 			t.Fatalf("at 87%%: level %v, want high", got)
@@ -83,7 +83,7 @@ func TestMonitorRuntimeLevels(t *testing.T) {
 		}
 
 		f.used.Store(100)
-		time.Sleep(30 * time.Second)
+		advance(30 * time.Second)
 		synctest.Wait()
 		if got := m.Level(); got != Normal {
 			t.Fatalf("after calm: level %v, want normal", got)
@@ -120,7 +120,7 @@ func TestMonitorGCLimiter(t *testing.T) {
 			t.Fatalf("level %v, want normal", got)
 		}
 		f.limiter.Store(4)
-		time.Sleep(time.Second)
+		advance(time.Second)
 		synctest.Wait()
 		if got := m.Level(); got != Critical {
 			t.Errorf("after the GC CPU limiter switched on: level %v, want critical", got)
@@ -159,7 +159,7 @@ func TestMonitorCgroup(t *testing.T) {
 			t.Fatalf("level %v with old high events, want normal", m.Level())
 		}
 
-		tick := func() { time.Sleep(time.Second); synctest.Wait() }
+		tick := func() { advance(time.Second); synctest.Wait() }
 		writeFiles(t, dir, map[string]string{"memory.events": events(3, 0, 0)})
 		tick()
 		if got := m.Level(); got != High {
@@ -173,7 +173,7 @@ func TestMonitorCgroup(t *testing.T) {
 
 		// A container resize is followed: the cgroup ratio is (current - inactive_file) / min(high, max).
 		writeFiles(t, dir, map[string]string{"memory.max": "2000\n", "memory.high": "1000\n", "memory.current": "980\n"})
-		time.Sleep(time.Minute)
+		advance(time.Minute)
 		synctest.Wait()
 		r = m.Reading()
 		if r.Cgroup.Max != 2000 || r.Cgroup.High != 1000 || r.Limit != 1800 {
@@ -214,7 +214,7 @@ func TestSetCoalescesPerSubscriber(t *testing.T) {
 		if got := fast.got(); fmt.Sprint(got) != "[moderate]" {
 			t.Fatalf("within one interval the fast subscriber saw %v, want [moderate]", got)
 		}
-		time.Sleep(time.Second)
+		advance(time.Second)
 		synctest.Wait()
 		if got := fast.got(); fmt.Sprint(got) != "[moderate high]" {
 			t.Fatalf("after one interval the fast subscriber saw %v, want [moderate high] (newest wins)", got)
@@ -222,13 +222,13 @@ func TestSetCoalescesPerSubscriber(t *testing.T) {
 		if err := m.Set(Normal); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Second)
+		advance(time.Second)
 		synctest.Wait()
 		if got := fast.got(); fmt.Sprint(got) != "[moderate high normal]" {
 			t.Errorf("fast subscriber saw %v, want the return to normal announced", got)
 		}
 		close(release) // the slow subscriber never delayed the fast one
-		time.Sleep(2 * time.Second)
+		advance(2 * time.Second)
 		synctest.Wait()
 		if got := slow.got(); fmt.Sprint(got) != "[moderate normal]" {
 			t.Errorf("slow subscriber saw %v, want [moderate normal]", got)
