@@ -161,12 +161,8 @@ func (s *cgroupSource) readKeys(f *os.File, fn func([]byte, int64)) {
 		return
 	}
 	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
 		k, v, ok := bytes.Cut(line, []byte{' '})
 		if !ok {
 			continue

@@ -15,12 +15,8 @@ type PSI struct {
 func parsePSI(b []byte, p *PSI) bool {
 	found := false
 	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
 		kind, rest, ok := bytes.Cut(line, []byte{' '})
 		if !ok {
 			continue
