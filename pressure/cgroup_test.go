@@ -89,3 +89,20 @@ func TestParseInt(t *testing.T) {
 		}
 	}
 }
+
+func TestRuntimeUsed(t *testing.T) {
+	tests := []struct {
+		name string
+		s    runtimeStats
+		want int64
+	}{
+		{"garbage and free pages do not count", runtimeStats{total: 2050, released: 1000, free: 500, objects: 300, unused: 50, live: 100}, 300},
+		{"before the first GC only overhead", runtimeStats{total: 1000, released: 100, free: 100, objects: 600, unused: 0, live: 0}, 200},
+		{"inconsistent samples never underflow", runtimeStats{total: 100, released: 200, live: 10}, 10},
+	}
+	for _, tt := range tests {
+		if got := tt.s.used(); got != tt.want {
+			t.Errorf("%s: used() = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -8,9 +8,10 @@
 // taking the highest level any of them implies:
 //
 //   - the Go runtime, through runtime/metrics (which does not stop the world,
-//     unlike runtime.ReadMemStats): the memory the runtime holds from the OS
-//     (total minus released heap, the quantity GOMEMLIMIT is enforced
-//     against) divided by the effective limit; and the GC CPU limiter
+//     unlike runtime.ReadMemStats): the live heap as of the last GC plus the
+//     runtime's overhead outside the heap (stacks, GC metadata), divided by
+//     the effective limit — garbage and free heap pages are left out, since
+//     the GC returns them as the limit nears; and the GC CPU limiter
 //     switching on, which means the GC is losing against the limit (Critical);
 //   - cgroup v2: memory.current (less inactive page cache) against
 //     memory.high or memory.max, re-read at every poll so container resizes
@@ -41,7 +42,8 @@
 //     thread while the monitor is open. Disable it with SourcePSI.
 //   - [Monitor.Set] injects a level as if measured; later polls go on, so an
 //     injected level steps down after a calm period if nothing holds it.
-//   - Ratios use memory the runtime holds, not RSS: pages the runtime has
-//     released but the kernel has not reclaimed yet are not counted, and
-//     memory outside the Go heap (cgo, mmap) is seen only through the cgroup.
+//   - Ratios use what the Go runtime needs, not RSS: the live heap is only
+//     updated at the end of each GC cycle, garbage waiting for the next
+//     cycle is not counted, and memory outside the Go runtime (cgo, mmap) is
+//     seen only through the cgroup.
 package pressure

@@ -56,7 +56,7 @@ type Options struct {
 type Reading struct {
 	Time        time.Time
 	Level       Level   // the monitor's level after this reading
-	Used        int64   // bytes the Go runtime holds from the OS (total minus released heap)
+	Used        int64   // live heap (as of the last GC) plus runtime overhead outside the heap
 	Limit       int64   // the effective limit in bytes; 0 when none is known
 	LimitSource string  // where Limit came from: "Options.Limit", "GOMEMLIMIT", "cgroup memory.max", "RAM"
 	Ratio       float64 // the highest usage ratio among the sources (Used/Limit, or the cgroup's own)

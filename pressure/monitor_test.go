@@ -28,7 +28,11 @@ func (f *fakeRuntime) read(s *runtimeStats) {
 	if lim == 0 {
 		lim = math.MaxInt64
 	}
-	*s = runtimeStats{total: f.used.Load() + 1000, released: 1000, limit: lim, limiterCycle: f.limiter.Load()}
+	used := f.used.Load()
+	// 1000 bytes of released heap and 500 of free heap do not count; all
+	// objects are live.
+	*s = runtimeStats{total: used + 1500, released: 1000, free: 500, objects: used, live: used,
+		limit: lim, limiterCycle: f.limiter.Load()}
 }
 
 // recorder collects the levels a subscriber was called with.
