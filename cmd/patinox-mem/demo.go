@@ -22,6 +22,9 @@ type demoConfig struct {
 	duration time.Duration
 	seed     uint64
 	progress time.Duration // interval of progress lines (not a flag; tests shorten it)
+
+	memlimit  int64 // --memlimit in bytes; 0: the default demo, no limit set
+	noMonitor bool  // --no-monitor: set the limit but run without a pressure.Monitor
 }
 
 func parseDemo(args []string, stderr io.Writer) (demoConfig, error) {
@@ -31,10 +34,18 @@ func parseDemo(args []string, stderr io.Writer) (demoConfig, error) {
 	fs.IntVar(&c.agents, "agents", 50, "number of simulated agents")
 	fs.DurationVar(&c.duration, "duration", 3*time.Second, "how long the agents run")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed; the same seed gives the same plan of actions")
+	fs.Func("memlimit", "set the Go memory limit (e.g. 256MiB; units B, KiB, MiB, GiB) and run the\nmemory-pressure demo: a cache of large responses bounded above the limit,\nshrunk by a pressure.Monitor", func(v string) error {
+		n, err := parseSize(v)
+		c.memlimit = n
+		return err
+	})
+	fs.BoolVar(&c.noMonitor, "no-monitor", false, "with --memlimit: same workload and limit, but no pressure.Monitor")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s demo [--agents N] [--duration D] [--seed S]\n\n", programName)
+		fmt.Fprintf(stderr, "Usage: %s demo [--agents N] [--duration D] [--seed S] [--memlimit SIZE [--no-monitor]]\n\n", programName)
 		fmt.Fprintln(stderr, "Simulates an agent fleet that opens tracked resources in one resource.Registry,")
 		fmt.Fprintln(stderr, "leaks some, fails some cleanups, then shuts down and accounts for every resource.")
+		fmt.Fprintln(stderr, "With --memlimit it also caches large responses under a memory limit and shows")
+		fmt.Fprintln(stderr, "the pressure levels, the cache's bound and the reclaimed bytes over time.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -50,6 +61,8 @@ func parseDemo(args []string, stderr io.Writer) (demoConfig, error) {
 		return c, fmt.Errorf("--agents must be >= 1, got %d", c.agents)
 	case c.duration <= 0:
 		return c, fmt.Errorf("--duration must be > 0, got %v", c.duration)
+	case c.noMonitor && c.memlimit == 0:
+		return c, errors.New("--no-monitor needs --memlimit")
 	}
 	return c, nil
 }
@@ -73,21 +86,31 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 // demo runs the whole demo and returns an error when it could not run or
 // when anything is unaccounted for.
 func demo(c demoConfig, stdout, stderr io.Writer) (err error) {
+	stderr = &lockedWriter{w: stderr} // progress, timeline and agents write concurrently
 	dir, err := os.MkdirTemp("", "patinox-mem-demo-*")
 	if err != nil {
 		return err
 	}
 	e := &env{dir: dir, seed: c.seed, agents: c.agents, duration: c.duration, log: stderr}
 	defer func() { err = errors.Join(err, removeDir(dir)) }()
+	closeMemory, err := setupMemory(c, e)
+	if err != nil {
+		return err
+	}
+	defer closeMemory() // after the registry's Shutdown, which ends its subscription
 	e.registry, err = resource.NewRegistry(&resource.Options{
 		Observer:       e,
 		CleanupTimeout: 2 * time.Second,
 		RetryBackoff:   5 * time.Millisecond,
+		Pressure:       e.pressure,
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "%s demo: %d agents for %v, seed %d, temp dir %s\n", programName, c.agents, c.duration, c.seed, dir)
+	if c.memlimit > 0 {
+		fmt.Fprintf(stderr, "%s demo: memory limit %s, %s\n", programName, formatBytes(c.memlimit), monitorState(e))
+	}
 	started, runErr := startAll(e, buildComponents())
 	if runErr == nil {
 		runAgents(c, e, started, stderr)
@@ -100,7 +123,11 @@ func demo(c demoConfig, stdout, stderr io.Writer) (err error) {
 		rep.addComponent(comp)
 	}
 	rep.checkDir(dir)
-	fmt.Fprintf(stdout, "%s demo: %d agents for %v, seed %d\n\n", programName, c.agents, c.duration, c.seed)
+	fmt.Fprintf(stdout, "%s demo: %d agents for %v, seed %d", programName, c.agents, c.duration, c.seed)
+	if c.memlimit > 0 {
+		fmt.Fprintf(stdout, ", memory limit %s, %s", formatBytes(c.memlimit), monitorState(e))
+	}
+	fmt.Fprint(stdout, "\n\n")
 	rep.print(stdout)
 	return errors.Join(runErr, stopErr, rep.err())
 }
@@ -191,4 +218,17 @@ func startProgress(interval time.Duration, e *env, comps []component, stderr io.
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// lockedWriter serializes writes to w, so that lines written concurrently
+// (progress, the memory timeline, agents' errors) neither interleave nor race.
+type lockedWriter struct {
+	mu sync.Mutex // protects w
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

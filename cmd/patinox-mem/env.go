@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/patinox/memory/pressure"
 	"github.com/patinox/memory/resource"
 )
 
@@ -17,6 +18,15 @@ type env struct {
 	agents   int                // number of agents
 	duration time.Duration      // how long agents run
 	log      io.Writer          // stderr: for occasional messages, not per-step output
+
+	// memlimit is the --memlimit the demo set with debug.SetMemoryLimit (0:
+	// none). pressure is the monitor components pass to their
+	// Options.Pressure; nil without --memlimit or with --no-monitor.
+	memlimit int64
+	pressure *pressure.Monitor
+	// cacheView, set by the cache component's start, lets the memory
+	// component show the cache's bound and hit ratio; nil without a cache.
+	cacheView func() cacheView
 
 	events eventCounts // every registry event, counted by type
 

@@ -54,5 +54,6 @@ Commands:
 Run '%[1]s demo -h' for the demo's flags. Example:
 
 	go run ./cmd/patinox-mem demo --agents 50 --duration 3s --seed 1
+	go run ./cmd/patinox-mem demo --memlimit 256MiB --duration 10s
 `, programName)
 }

@@ -38,6 +38,9 @@ func TestDemoAccountsForEverything(t *testing.T) {
 		if strings.Contains(got, "FAILED") {
 			t.Errorf("seed %d: stdout reports a failure:\n%s", seed, got)
 		}
+		if strings.Contains(got, "memory limit") || strings.Contains(got, "evictions by memory pressure") {
+			t.Errorf("seed %d: the default demo shows the --memlimit rows:\n%s", seed, got)
+		}
 		if !strings.Contains(errOut.String(), "live=") {
 			t.Errorf("seed %d: stderr has no progress line:\n%s", seed, errOut.String())
 		}
@@ -59,6 +62,8 @@ func TestRunExitStatus(t *testing.T) {
 		{name: "bad agents", args: []string{"demo", "--agents", "0"}, want: exitUsage, output: "--agents must be >= 1"},
 		{name: "bad duration", args: []string{"demo", "--duration", "-1s"}, want: exitUsage, output: "--duration must be > 0"},
 		{name: "extra args", args: []string{"demo", "now"}, want: exitUsage, output: "unexpected arguments"},
+		{name: "bad memlimit", args: []string{"demo", "--memlimit", "lots"}, want: exitUsage, output: `got "lots"`},
+		{name: "no-monitor alone", args: []string{"demo", "--no-monitor"}, want: exitUsage, output: "--no-monitor needs --memlimit"},
 		{name: "demo runs", args: []string{"demo", "--agents", "4", "--duration", "200ms", "--seed", "7"}, want: exitOK, output: "OK: every resource"},
 	}
 	for _, tt := range tests {

@@ -50,6 +50,7 @@ func (d *poolDemo) start(_ context.Context, e *env) error {
 		MaxLifetime: 2 * time.Second, LifetimeJitter: 500 * time.Millisecond,
 		Check: d.ping, CheckIdleAfter: 50 * time.Millisecond, CheckTimeout: 200 * time.Millisecond,
 		CreateTimeout: time.Second, Registry: e.registry, Kind: "llm-provider",
+		Pressure: e.pressure, // nil unless demo --memlimit: trims idle connections under pressure
 	})
 	if err != nil {
 		srv.close()

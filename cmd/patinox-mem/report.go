@@ -54,7 +54,14 @@ func (r *report) add(title string, rows []row) {
 	r.sections = append(r.sections, section{title: title, rows: rows})
 }
 
-func (r *report) addComponent(c component) { r.add(c.name(), c.summary()) }
+// addComponent adds a component's table; a component with nothing to
+// report (a nil summary, like the memory component without --memlimit) adds
+// none.
+func (r *report) addComponent(c component) {
+	if rows := c.summary(); rows != nil {
+		r.add(c.name(), rows)
+	}
+}
 
 // addRegistry adds the registry's table and its accounting: once Shutdown
 // has returned, every registered resource must have been released, failed
