@@ -8,6 +8,7 @@ func (p *Policy) maintain() {
 	} else if p.cfg.climb {
 		p.climb()
 	}
+	p.pending = none // candidates are those this insertion pushed out
 	p.evictFromWindow()
 }
 

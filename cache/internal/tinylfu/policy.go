@@ -108,6 +108,18 @@ func (p *Policy) SetCapacity(capacity int64) {
 	p.ensureSketch()
 }
 
+// Weighted tells the policy, before its first Add, that the cache is bounded
+// by weight (MaxWeight), so that its capacity is not an entry count: the
+// sketch is then sized by the number of entries once the cache is half
+// full, instead of by the capacity at once (8 bytes per unit of weight), and
+// the window adapts with the hill climber.
+func (p *Policy) Weighted() {
+	p.weighted = true
+	p.sketch = sketch{}
+	p.shadows = shadows{}
+	p.ensureSketch()
+}
+
 // ensureSketch sizes the frequency sketch once the cache is half full (as
 // Caffeine does): by capacity when entries have unit weight, otherwise by
 // the number of entries.

@@ -247,3 +247,20 @@ func TestVictimEmpty(t *testing.T) {
 		t.Fatalf("Victim() on an empty policy = %d, true; want false", s)
 	}
 }
+
+// TestWeightedSizesSketchByEntries: a policy told it is weighted does not
+// size its sketch by the capacity (a weight, often bytes) but by the
+// entries it holds, once half full.
+func TestWeightedSizesSketchByEntries(t *testing.T) {
+	p := New(64 << 20)
+	p.Weighted()
+	if n := len(p.sketch.table); n != 0 {
+		t.Fatalf("empty weighted policy: sketch of %d words, want none until half full", n)
+	}
+	for i := range 100 {
+		p.Add(uint32(i), uint64(i)*0x9e3779b97f4a7c15, 400<<10) // 100 × 400 KiB > half of 64 MiB
+	}
+	if n := len(p.sketch.table); n == 0 || n > 1024 {
+		t.Errorf("half-full weighted policy with 100 entries: sketch of %d words, want sized by entries (≤ 1024)", n)
+	}
+}
