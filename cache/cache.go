@@ -101,6 +101,9 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 		byWeight: o.MaxWeight > 0,
 		ev:       p.NewEvictor(o.capacity()),
 	}
+	if w, ok := c.ev.(interface{ Weighted() }); ok && c.byWeight {
+		w.Weighted() // see Evictor: a weight capacity is not an entry count
+	}
 	c.shards = make([]shard[K], min(len(c.stripes), 256)) // fp skips 8 bits of shard index
 	c.table.Store(&table[K, V]{})
 	c.hitLocked = c.hit

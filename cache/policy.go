@@ -33,6 +33,10 @@ type Policy interface {
 // and always return ok while that total exceeds its capacity; a Victim that
 // fails to (or names a slot not in the cache) is a policy bug and makes the
 // cache panic rather than break its bound.
+//
+// An Evictor of a MaxWeight cache that also has a method Weighted() is told
+// so once, before its first Add: its capacity is then a total weight (often
+// bytes), not an entry count, and should not size per-entry structures.
 type Evictor interface {
 	// Add reports that a new entry was inserted in slot with the given weight.
 	Add(slot uint32, hash uint64, weight int64)
