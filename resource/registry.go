@@ -227,7 +227,10 @@ func (r *Registry) undoInsert(e *entry) bool {
 // Release runs the cleanup of resource id now, on the caller's goroutine,
 // after releasing its live dependents (see DependsOn). It returns the
 // cleanup's failure as a *CleanupError (joined with any dependent's
-// failure); retries wait out their backoff here, bounded by ctx. If another
+// failure); retries wait out their backoff here. If ctx ends during a
+// backoff, Release returns the attempt's error joined with ctx's and the
+// remaining retries run on the scheduler (the cleanup is not abandoned; a
+// final failure is reported through Failures and events). If another
 // releaser already won the resource, Release returns an error matching
 // ErrReleased at once without waiting for it; an unknown or finished id
 // gives ErrNotFound.

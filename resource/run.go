@@ -62,7 +62,7 @@ func (r *Registry) execSync(ctx context.Context, e *entry) error {
 			d := r.noteRetry(e)
 			e.state.Store(stBackoff)
 			if werr := r.sleep(ctx, d); werr != nil {
-				return r.giveUp(e, errors.Join(err, werr), false)
+				return r.handOff(e, d, err, werr)
 			}
 		case Fallback:
 			return r.fallBack(ctx, e, err)
@@ -70,6 +70,18 @@ func (r *Registry) execSync(ctx context.Context, e *entry) error {
 			return r.giveUp(e, err, false)
 		}
 	}
+}
+
+// handOff gives the scheduler a claimed entry whose caller stopped waiting
+// (its ctx ended during a retry backoff): the retry runs on a worker once
+// the backoff is over, so the cleanup is not abandoned with attempts left.
+// The caller gets the failed attempt's error and ctx's.
+func (r *Registry) handOff(e *entry, d time.Duration, err, werr error) error {
+	e.prepared = true // its dependents were released before the first attempt
+	if !r.timers.addRetry(e, d) {
+		r.sched.enqueue(e) // draining: retry now
+	}
+	return fmt.Errorf("resource %v: cleanup attempt failed: %w; %w while waiting to retry (retries handed to the scheduler)", e.id, err, werr)
 }
 
 // sleep waits out a backoff on a caller's goroutine: until d has passed,

@@ -138,22 +138,30 @@ func TestRetryExhaustedSync(t *testing.T) {
 	})
 }
 
+// TestReleaseCtxCancelledDuringBackoff: a caller that stops waiting during a
+// retry backoff gets the attempt's error and its ctx's, and the retries go
+// on on the scheduler instead of being abandoned.
 func TestReleaseCtxCancelledDuringBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRegistry(t, &resource.Options{MaxAttempts: 5, RetryBackoff: time.Minute})
 		var calls atomic.Int32
-		id := mustRegister(t, r, failing(100, errBoom, &calls))
+		id := mustRegister(t, r, failing(3, errBoom, &calls))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := r.Release(ctx, id)
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errBoom) {
 			t.Errorf("err = %v; want boom and deadline exceeded", err)
 		}
-		if calls.Load() != 1 {
-			t.Errorf("attempts = %d, want 1", calls.Load())
+		if calls.Load() != 1 || r.Len() != 1 {
+			t.Fatalf("after Release returned: attempts %d, Len %d; want 1 and 1 (retries pending)", calls.Load(), r.Len())
 		}
-		if r.Len() != 0 {
-			t.Errorf("Len = %d after give-up, want 0", r.Len())
+		advance(time.Hour) // past every backoff
+		synctest.Wait()
+		if calls.Load() != 4 || r.Len() != 0 {
+			t.Errorf("after the backoffs: attempts %d, Len %d; want 4 (3 failures, then success) and 0", calls.Load(), r.Len())
+		}
+		if f := r.Failures(); len(f) != 0 {
+			t.Errorf("Failures = %v, want none: a later retry succeeded", f)
 		}
 	})
 }
