@@ -34,8 +34,11 @@ func (r *Registry) relieve(mon *pressure.Monitor, l pressure.Level) {
 		return
 	}
 	budget := int64(float64(r.reclaimableBytes()) * reclaimShare[l])
-	if l == pressure.Critical {
+	switch {
+	case l == pressure.Critical:
 		budget = 0 // everything reclaimable, sized or not
+	case budget <= 0:
+		return // nothing sized to reclaim: Reclaim(ctx, 0) would take everything
 	}
 	step := max(budget/reclaimSteps, 1)
 	for spent := int64(0); budget <= 0 || spent < budget; {

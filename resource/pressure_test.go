@@ -82,3 +82,25 @@ func TestPressureNormalReclaimsNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestPressureUnsizedOnlyAtCritical: resources without WithSize count for
+// nothing in the Moderate and High budgets; only Critical reclaims them.
+func TestPressureUnsizedOnlyAtCritical(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon := newMonitor(t)
+		r := newRegistry(t, &resource.Options{Pressure: mon})
+		c := &counter{}
+		mustRegister(t, r, c.fn("unsized"), resource.Reclaimable())
+		mon.Set(pressure.High)
+		synctest.Wait()
+		if got := c.seq(); len(got) != 0 {
+			t.Fatalf("High reclaimed %v, want nothing (no sized reclaimable bytes)", got)
+		}
+		advance(time.Second)
+		mon.Set(pressure.Critical)
+		synctest.Wait()
+		if got := c.seq(); !slices.Equal(got, []string{"unsized"}) {
+			t.Errorf("Critical reclaimed %v, want [unsized]", got)
+		}
+	})
+}
