@@ -52,6 +52,9 @@ func (c *Cache[K, V]) growBack(interval time.Duration) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.growTimer != nil {
+		c.growTimer.Stop() // one chain of steps at a time
+	}
 	if !c.closed {
 		c.growTimer = time.AfterFunc(interval, func() { c.growBack(interval) })
 	}
