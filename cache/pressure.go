@@ -24,7 +24,7 @@ const growStep = 0.25
 // cache is below its configured bound at Normal.
 func (c *Cache[K, V]) watchPressure(mon *pressure.Monitor) {
 	interval := mon.Interval()
-	react := func(l pressure.Level) {
+	c.unwatch = mon.Subscribe(func(l pressure.Level) {
 		c.pressLvl.Store(int32(l))
 		if l == pressure.Normal {
 			c.growBack(interval)
@@ -33,11 +33,7 @@ func (c *Cache[K, V]) watchPressure(mon *pressure.Monitor) {
 		if int(l) < len(pressureShare) {
 			c.setShare(func(s float64) float64 { return min(s, pressureShare[l]) })
 		}
-	}
-	c.unwatch = mon.Subscribe(react)
-	if l := mon.Level(); l > pressure.Normal { // Subscribe reports changes only
-		react(l)
-	}
+	})
 }
 
 // growBack raises the share by one step and, while the cache is still below

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/patinox/memory/pool/internal/waitq"
-	"github.com/patinox/memory/pressure"
 )
 
 var (
@@ -97,9 +96,6 @@ func newPool[T any](create func(context.Context) (T, error), destroy func(contex
 	p.leaks.init(p)
 	if m := o.Pressure; m != nil {
 		p.unsub = m.Subscribe(p.onPressure)
-		if l := m.Level(); l >= pressure.High { // Subscribe reports changes only
-			p.onPressure(l)
-		}
 	}
 	if d := o.tick(); d > 0 {
 		p.wg.Add(1)

@@ -318,3 +318,22 @@ func TestRealSources(t *testing.T) {
 	}
 	t.Logf("reading: used=%d limit=%d (%s) ratio=%.4f level=%v psi=%v notes=%q", r.Used, r.Limit, r.LimitSource, r.Ratio, r.Level, r.HasPSI, r.Notes)
 }
+
+// TestSubscribeUnderPressure: a subscriber that joins while the level is
+// above Normal hears the current level first, then later changes.
+func TestSubscribeUnderPressure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newFakeMonitor(t, &fakeRuntime{}, Options{Interval: time.Second, Calm: time.Hour})
+		m.Set(High)
+		var rec recorder
+		defer m.Subscribe(rec.add)()
+		synctest.Wait()
+		advance(time.Second)
+		m.Set(Normal)
+		advance(time.Second)
+		synctest.Wait()
+		if got := rec.got(); fmt.Sprint(got) != "[high normal]" {
+			t.Errorf("subscriber joining at High saw %v, want [high normal]", got)
+		}
+	})
+}

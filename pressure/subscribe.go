@@ -63,8 +63,9 @@ func (s *subscriber) run(last Level) {
 // goroutine of its own: fn never runs under a lock and a slow fn delays no
 // other subscriber. Changes are coalesced to at most one call per
 // Options.Interval, the newest level winning; the newest level is always
-// delivered, so the return to Normal is always announced. fn is not called
-// with the level current at subscription. Calling stop (idempotent, safe from
+// delivered, so the return to Normal is always announced. If the level is
+// above Normal at subscription, fn is called with it first, so a component
+// created under pressure reacts at once. Calling stop (idempotent, safe from
 // inside fn) ends the subscription; Close ends them all.
 func (m *Monitor) Subscribe(fn func(Level)) (stop func()) {
 	s := &subscriber{fn: fn, interval: m.interval, mail: make(chan Level, 1), quit: make(chan struct{})}
@@ -75,7 +76,10 @@ func (m *Monitor) Subscribe(fn func(Level)) (stop func()) {
 	}
 	m.subs[s] = struct{}{}
 	m.wg.Add(1)
-	go func(last Level) { defer m.wg.Done(); s.run(last) }(m.h.level)
+	go func() { defer m.wg.Done(); s.run(Normal) }()
+	if l := m.h.level; l > Normal {
+		s.post(l)
+	}
 	return func() {
 		m.mu.Lock()
 		delete(m.subs, s)
@@ -109,7 +113,8 @@ func (m *Monitor) Watch(ctx context.Context) iter.Seq[Level] {
 			ch <- l
 		})
 		defer stop()
-		if !yield(m.Level()) {
+		last := m.Level()
+		if !yield(last) {
 			return
 		}
 		for {
@@ -119,6 +124,10 @@ func (m *Monitor) Watch(ctx context.Context) iter.Seq[Level] {
 			case <-m.done:
 				return
 			case l := <-ch:
+				if l == last { // Subscribe's first call repeats the current level
+					continue
+				}
+				last = l
 				if !yield(l) {
 					return
 				}
