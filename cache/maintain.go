@@ -296,16 +296,29 @@ func (c *Cache[K, V]) resize(maxEntries int, maxWeight int64, why Reason) error 
 	case !c.byWeight && (maxEntries <= 0 || maxEntries > 1<<31 || maxWeight != 0):
 		return fmt.Errorf("cache: Resize of a MaxEntries cache needs 0 < maxEntries <= 2^31 and maxWeight 0, got %d, %d", maxEntries, maxWeight)
 	}
+	c.rebound(why, func() { c.base = max(maxWeight, int64(maxEntries)) })
+	return nil
+}
+
+// rebound applies change (to the configured bound or the pressure share)
+// under the maintenance lock and enforces the resulting bound, evicting with
+// why; OnEvict runs after the lock is released. It does nothing and reports
+// false on a closed cache.
+func (c *Cache[K, V]) rebound(why Reason, change func()) bool {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
 	c.drainLocked()
-	c.base = max(maxWeight, int64(maxEntries))
+	change()
 	c.capacity = c.boundLocked()
 	c.ev.SetCapacity(c.capacity)
 	pending := c.evictLocked(why, 0, nil)
 	c.publishLocked()
 	c.mu.Unlock()
 	c.notify(pending)
-	return nil
+	return true
 }
 
 // publishLocked makes count and total visible to Len and Weight.

@@ -58,22 +58,10 @@ func (c *Cache[K, V]) growBack(interval time.Duration) {
 
 // setShare changes the share of the configured bound in force, evicting
 // with Reason Pressure when it shrinks, and reports whether the cache is at
-// its full bound. OnEvict runs after the lock is released.
+// its full bound (or closed: nothing left to grow).
 func (c *Cache[K, V]) setShare(f func(float64) float64) (full bool) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return true
-	}
-	c.drainLocked()
-	c.share = f(c.share)
-	c.capacity = c.boundLocked()
-	c.ev.SetCapacity(c.capacity)
-	pending := c.evictLocked(Pressure, 0, nil)
-	c.publishLocked()
-	full = c.share >= 1
-	c.mu.Unlock()
-	c.notify(pending)
+	full = true
+	c.rebound(Pressure, func() { c.share = f(c.share); full = c.share >= 1 })
 	return full
 }
 
