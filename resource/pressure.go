@@ -7,12 +7,11 @@ import (
 )
 
 // reclaimShare is the share of the bytes held by Reclaimable resources that
-// one pressure notification at each level asks Reclaim to free.
+// one pressure notification at Moderate and High asks Reclaim to free;
+// Critical reclaims everything reclaimable, sized or not.
 var reclaimShare = [...]float64{
-	pressure.Normal:   0,
 	pressure.Moderate: 0.10,
 	pressure.High:     0.50,
-	pressure.Critical: 1,
 }
 
 // reclaimSteps is how many Reclaim calls a budget is split into, so that a
@@ -25,41 +24,46 @@ func (r *Registry) watchPressure(mon *pressure.Monitor) {
 	r.unwatch = mon.Subscribe(func(l pressure.Level) { r.relieve(mon, l) })
 }
 
-// relieve reclaims the level's share of the reclaimable bytes, cheapest
-// candidates first (Reclaim's order: expired, then Low to High, least
-// recently used, largest), until the share is spent, the level falls below
-// l, nothing is left, or the registry starts shutting down.
+// relieve reclaims, cheapest candidates first (Reclaim's order: expired,
+// then Low to High, least recently used, largest): everything at Critical;
+// at Moderate and High the level's share of the reclaimable bytes, in steps,
+// until the share is spent, the level falls below l, nothing is left, or
+// the registry starts shutting down.
 func (r *Registry) relieve(mon *pressure.Monitor, l pressure.Level) {
-	if l <= pressure.Normal || int(l) >= len(reclaimShare) {
+	switch {
+	case Phase(r.phase.Load()) != PhaseRunning:
+		return
+	case l == pressure.Critical:
+		r.reclaimFor(0) // 0: every candidate
+		return
+	case l <= pressure.Normal || int(l) >= len(reclaimShare):
 		return
 	}
+	// A zero budget (no sized reclaimable bytes) reclaims nothing: passed
+	// to Reclaim it would mean everything.
 	budget := int64(float64(r.reclaimableBytes()) * reclaimShare[l])
-	switch {
-	case l == pressure.Critical:
-		budget = 0 // everything reclaimable, sized or not
-	case budget <= 0:
-		return // nothing sized to reclaim: Reclaim(ctx, 0) would take everything
-	}
 	step := max(budget/reclaimSteps, 1)
-	for spent := int64(0); budget <= 0 || spent < budget; {
+	for spent := int64(0); spent < budget; {
 		if Phase(r.phase.Load()) != PhaseRunning || mon.Level() < l {
 			return
 		}
-		want := min(step, budget-spent)
-		if budget <= 0 {
-			want = 0
-		}
-		n, err := r.Reclaim(context.Background(), want)
-		if err != nil && r.obs != nil {
-			// Failed cleanups are already in Failures and events; this also
-			// reports ReclaimWith failures, which leave the resource live.
-			r.obs.Observe(r.registryEvent(CleanupFailed, err))
-		}
-		if n <= 0 || budget <= 0 {
+		n := r.reclaimFor(min(step, budget-spent))
+		if n <= 0 {
 			return
 		}
 		spent += n
 	}
+}
+
+// reclaimFor runs Reclaim for the pressure reaction and reports what it
+// freed. Failed cleanups are already in Failures and events; a failure
+// event here also covers ReclaimWith failures, which leave the resource live.
+func (r *Registry) reclaimFor(bytes int64) int64 {
+	n, err := r.Reclaim(context.Background(), bytes)
+	if err != nil && r.obs != nil {
+		r.obs.Observe(r.registryEvent(CleanupFailed, err))
+	}
+	return n
 }
 
 // reclaimableBytes is the size of every live Reclaimable resource that
