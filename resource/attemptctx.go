@@ -29,7 +29,15 @@ func (c *attemptCtx) start(r *Registry, parent context.Context, deadline int64) 
 	if c.derived.Load() != nil { // built late by a goroutine that outlived the last attempt
 		c.end()
 	}
-	c.reg, c.parent, c.deadline = r, parent, deadline
+	// Pointer writes cost a write barrier while the GC marks; on the hot
+	// path (one attempt, the same registry and parent) they are skipped.
+	if c.reg != r {
+		c.reg = r
+	}
+	if c.parent != parent {
+		c.parent = parent
+	}
+	c.deadline = deadline
 }
 
 // end cancels the derived context, if one was built. The plain load keeps

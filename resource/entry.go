@@ -50,24 +50,30 @@ func (f funcRunner) run(ctx context.Context) error { return f(ctx) }
 // entry is the registry's record of one resource. The registry holds
 // entries, never Guards, so that a Guard can become unreachable.
 type entry struct {
-	reg    *Registry
-	id     ID
-	kind   string
-	size   int64
-	born   int64 // registry clock (ns)
-	run    runner
-	x      *extra                // rare options; nil when none were given
-	links  atomic.Pointer[links] // created on first use (dependencies, waiters)
-	state  atomic.Uint32
+	reg   *Registry
+	id    ID
+	kind  string
+	size  int64
+	born  int64 // registry clock (ns)
+	run   runner
+	x     *extra                // rare options; nil when none were given
+	links atomic.Pointer[links] // created on first use (dependencies, waiters)
+	// sw is the state word: the incarnation in the high 32 bits, the state
+	// (stLive...) in the low ones. A recycled entry (see recycle) gets a new
+	// incarnation, so a claim that names the incarnation it saw (claimInc)
+	// can never win a later resource that reuses the entry.
+	sw     atomic.Uint64
+	inc    uint32 // the incarnation; written only while the entry is unpublished
 	prio   uint8  // a Priority
 	reason reason // written by the claim winner
 	leaky  bool   // a runtime cleanup watches the Guard
 
 	// Owned by the current claim holder (handed on through the scheduler lock).
 	prepared bool
+	pooled   bool // recycled after a plain release (see recycle)
 	attempts int32
 	pending  atomic.Int32 // dependents this entry still waits for, plus one while preparing
-	actx     attemptCtx
+	ac       *attemptCtx  // the cleanup's context; lives in the Guard, box or plainEntry
 
 	// Protected by Registry.timers.mu.
 	timer timerKind
@@ -77,11 +83,29 @@ type entry struct {
 
 func (e *entry) priority() Priority { return Priority(e.prio) }
 
+// plainEntry is the entry of an untyped resource (Register) with its
+// attempt context.
+type plainEntry struct {
+	entry
+	actx attemptCtx
+}
+
+// st returns e's state.
+func (e *entry) st() uint32 { return uint32(e.sw.Load()) }
+
+// setState stores st for e's current incarnation. Only the claim holder
+// (or the goroutine that has not published e yet) calls it.
+func (e *entry) setState(st uint32) { e.sw.Store(uint64(e.inc)<<32 | uint64(st)) }
+
+// incOf returns the incarnation in the state word (atomically).
+func (e *entry) incOf() uint32 { return uint32(e.sw.Load() >> 32) }
+
 // extra holds the options most resources do not use.
 type extra struct {
 	labels   []string
 	depIDs   []ID
 	deps     []*entry // resolved and linked at registration
+	depIncs  []uint32 // the incarnation of each of deps when resolved
 	ttl      time.Duration
 	idle     time.Duration
 	touched  atomic.Int64  // registry clock of the last Touch (idle timeout)
@@ -110,13 +134,21 @@ func (e *entry) lnk() *links {
 }
 
 func (e *entry) finished() bool {
-	st := e.state.Load()
+	st := e.st()
 	return st == stDone || st == stDetached
 }
 
-// claim makes the caller the single releaser of e.
+// claim makes the caller the single releaser of e's current incarnation.
+// Only callers whose reference cannot be stale use it: entries with
+// dependencies, timers, leak detection or links are never recycled.
 func (e *entry) claim(why reason, st uint32) bool {
-	if !e.state.CompareAndSwap(stLive, st) {
+	return e.claimInc(e.incOf(), why, st)
+}
+
+// claimInc makes the caller the single releaser of e if e is still the live
+// incarnation inc.
+func (e *entry) claimInc(inc uint32, why reason, st uint32) bool {
+	if !e.sw.CompareAndSwap(uint64(inc)<<32|uint64(stLive), uint64(inc)<<32|uint64(st)) {
 		return false
 	}
 	e.reason = why
@@ -155,7 +187,7 @@ func (e *entry) doneChan() <-chan struct{} {
 // The state is stored before links is loaded, so a concurrent waitFor
 // either sees the final state or is seen here.
 func (e *entry) markFinished(st uint32) []*entry {
-	e.state.Store(st)
+	e.setState(st)
 	l := e.links.Load()
 	if l == nil {
 		return nil
@@ -206,12 +238,19 @@ func (e *entry) hasLiveDependents() bool {
 	return false
 }
 
-// addDependent links d as a dependent of e; false if e is no longer live.
-func (e *entry) addDependent(d *entry) bool {
+// liveAs reports whether e is live as incarnation inc.
+func (e *entry) liveAs(inc uint32) bool { return e.sw.Load() == uint64(inc)<<32|uint64(stLive) }
+
+// addDependent links d as a dependent of e; false if e is no longer live as
+// incarnation inc. An entry with links is never recycled (see recycle).
+func (e *entry) addDependent(d *entry, inc uint32) bool {
+	if !e.liveAs(inc) {
+		return false
+	}
 	l := e.lnk()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e.state.Load() != stLive {
+	if !e.liveAs(inc) {
 		return false
 	}
 	if l.dependents == nil {

@@ -14,26 +14,31 @@ import (
 // methods are safe for concurrent use; the cleanup runs exactly once
 // whatever mix of them races.
 type Guard[T any] struct {
-	b *box[T]
+	e   *entry
+	inc uint32 // the incarnation of e this Guard owns
+	id  ID
+	v   T
+	// fn is the cleanup with LeaksOff, where the Guard itself is e's runner
+	// (the registry may keep it reachable). With leak detection fn is nil
+	// and e is the entry of a separate box, so that the Guard can become
+	// unreachable.
+	fn   func(context.Context, T) error
+	actx attemptCtx // e's attempt context with LeaksOff
 }
 
-// box is the entry of a typed resource with its value and cleanup. It
-// implements runner, so the entry needs no closure.
+func (g *Guard[T]) run(ctx context.Context) error { return g.fn(ctx, g.v) }
+
+// box is the entry of a leak-watched resource with its value and cleanup.
+// It implements runner, so the entry needs no closure.
 type box[T any] struct {
 	entry
+	actx    attemptCtx
 	v       T
 	fn      func(context.Context, T) error
 	cleanup runtime.Cleanup // the leak detector's; stopped when the Guard releases
 }
 
 func (b *box[T]) run(ctx context.Context) error { return b.fn(ctx, b.v) }
-
-// guardBox puts a Guard and its box in one allocation (LeaksOff only: the
-// registry then keeps the Guard reachable, which leak detection forbids).
-type guardBox[T any] struct {
-	g Guard[T]
-	b box[T]
-}
 
 // Track registers v with its cleanup in r and returns the Guard that owns
 // it. The cleanup is called exactly once with v: on Guard.Release (or
@@ -48,63 +53,79 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 		return nil, errors.New("resource: Track: nil cleanup")
 	}
 	if r.cfg.leaks == LeaksOff {
-		gb := &guardBox[T]{}
-		gb.g.b = &gb.b
-		if err := gb.b.init(r, v, cleanup, opts, nil); err != nil {
+		g := &Guard[T]{v: v, fn: cleanup}
+		e := r.newEntry(opts)
+		e.run, e.ac = g, &g.actx
+		if err := e.apply(opts); err != nil {
 			return nil, err
 		}
-		return &gb.g, nil
+		if err := g.insert(r, e); err != nil {
+			return nil, err
+		}
+		return g, nil
 	}
 	var stack []uintptr
 	if r.sampleStack() {
 		stack = captureStack()
 	}
-	g := &Guard[T]{b: &box[T]{}}
-	g.b.leaky = true
-	if err := g.b.init(r, v, cleanup, opts, stack); err != nil {
-		return nil, err
-	}
-	g.b.cleanup = runtime.AddCleanup(g, leakFound, &g.b.entry)
-	return g, nil
-}
-
-func (b *box[T]) init(r *Registry, v T, cleanup func(context.Context, T) error, opts []Option, stack []uintptr) error {
-	b.v, b.fn = v, cleanup
-	b.entry.run = b
+	b := &box[T]{v: v, fn: cleanup}
+	b.entry.run, b.entry.ac, b.entry.leaky = b, &b.actx, true
 	if err := b.entry.apply(opts); err != nil {
-		return err
+		return nil, err
 	}
 	if stack != nil {
 		b.ext().stack = stack
 	}
-	return r.insert(&b.entry)
+	g := &Guard[T]{v: v}
+	if err := g.insert(r, &b.entry); err != nil {
+		return nil, err
+	}
+	b.cleanup = runtime.AddCleanup(g, leakFound, &b.entry)
+	return g, nil
+}
+
+// insert registers e as g's entry and records its incarnation and ID in g
+// (Guard methods never read e's plain fields: a recycled entry belongs to
+// another resource).
+func (g *Guard[T]) insert(r *Registry, e *entry) error {
+	g.e, g.inc = e, e.inc
+	if err := r.insert(e); err != nil {
+		return err
+	}
+	g.id = e.id // stable: only this Guard's Release recycles e
+	return nil
 }
 
 // Value returns the tracked value. Keep the Guard reachable while you use
 // the value (hold it, or defer its Close): once the Guard is unreachable the
 // leak detector may run the cleanup.
-func (g *Guard[T]) Value() T { return g.b.v }
+func (g *Guard[T]) Value() T { return g.v }
 
 // ID returns the resource's ID in its registry.
-func (g *Guard[T]) ID() ID { return g.b.id }
+func (g *Guard[T]) ID() ID { return g.id }
 
 // Release runs the cleanup now on the caller's goroutine (after the live
 // resources that depend on it) and returns its result; see
 // Registry.Release. A second Release returns an error matching ErrReleased.
 func (g *Guard[T]) Release(ctx context.Context) error {
-	e := &g.b.entry
-	if !e.claim(rsExplicit, stRunning) {
-		return errReleased(e.id)
+	e := g.e
+	if !e.claimInc(g.inc, rsExplicit, stRunning) {
+		return errReleased(g.id)
 	}
 	g.stopLeakCheck()
-	return e.reg.releaseClaimed(ctx, e)
+	r := e.reg
+	if err := r.releaseClaimed(ctx, e); err != nil {
+		return err
+	}
+	r.recycle(e)
+	return nil
 }
 
 // stopLeakCheck cancels the runtime cleanup once the Guard has won its
 // release: cheaper than letting it run after the Guard is collected.
 func (g *Guard[T]) stopLeakCheck() {
-	if g.b.leaky {
-		g.b.cleanup.Stop()
+	if g.fn == nil { // leak-watched: g.e is a box's entry, never recycled
+		g.e.run.(*box[T]).cleanup.Stop()
 		runtime.KeepAlive(g) // Stop is reliable only while g is reachable
 	}
 }
@@ -117,7 +138,7 @@ func (g *Guard[T]) Close() error { return g.Release(context.Background()) }
 // Failures are reported through Failures, Stats and events. It does
 // nothing if the resource was already released.
 func (g *Guard[T]) ReleaseAsync() {
-	if g.b.reg.releaseAsync(&g.b.entry, rsAsync) == nil {
+	if g.e.reg.releaseAsync(g.e, g.inc, rsAsync) == nil {
 		g.stopLeakCheck()
 	}
 }
@@ -126,21 +147,20 @@ func (g *Guard[T]) ReleaseAsync() {
 // the value again. It fails with ErrReleased if the resource was already
 // released or detached.
 func (g *Guard[T]) Detach() (T, error) {
-	err := g.b.reg.detach(&g.b.entry)
-	if err == nil {
-		g.stopLeakCheck()
-	}
-	if err != nil {
+	if err := g.e.reg.detach(g.e, g.inc, g.id); err != nil {
 		var zero T
 		return zero, err
 	}
-	return g.b.v, nil
+	g.stopLeakCheck()
+	return g.v, nil
 }
 
 // Touch marks the resource as used now, restarting its idle timeout
 // (WithIdleTimeout). It costs one atomic store.
-func (g *Guard[T]) Touch() { g.b.touch() }
+func (g *Guard[T]) Touch() { g.e.touch() }
 
+// touch restarts e's idle timeout. An entry with an idle timeout has
+// options (e.x), so it is never recycled and e.x never changes.
 func (e *entry) touch() {
 	if x := e.x; x != nil && x.idle > 0 {
 		x.touched.Store(e.reg.now())

@@ -305,7 +305,9 @@ func TestStateMachine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// rapid asks t for its deadline, which synctest forbids: hide it.
 		rapid.Check(struct{ rapid.TB }{t}, func(rt *rapid.T) {
-			r, err := resource.NewRegistry(&resource.Options{Workers: 64, MaxAttempts: modelMaxAttempts,
+			// LeaksOff recycles the entries of plain Guards (see recycle.go).
+			leaks := rapid.SampledFrom([]resource.LeakLevel{resource.LeaksSampled, resource.LeaksOff}).Draw(rt, "leaks")
+			r, err := resource.NewRegistry(&resource.Options{Leaks: leaks, Workers: 64, MaxAttempts: modelMaxAttempts,
 				RetryBackoff: 100 * time.Millisecond, CleanupTimeout: time.Second, FailureHistory: 1000})
 			if err != nil {
 				rt.Fatal(err)

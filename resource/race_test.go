@@ -15,8 +15,22 @@ import (
 // over the same resources; each cleanup runs at most once, and after
 // Shutdown every resource was either cleaned exactly once or detached.
 func TestExactlyOnceUnderRaces(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		leaks resource.LeakLevel
+		plain bool // no options but a size: LeaksOff entries are recycled
+	}{
+		{"leaks=sampled", resource.LeaksSampled, false},
+		{"leaks=off", resource.LeaksOff, false},
+		{"leaks=off/recycled", resource.LeaksOff, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { exactlyOnceUnderRaces(t, tc.leaks, tc.plain) })
+	}
+}
+
+func exactlyOnceUnderRaces(t *testing.T, leaks resource.LeakLevel, plain bool) {
 	const n = 400
-	r, err := resource.NewRegistry(&resource.Options{Workers: 4})
+	r, err := resource.NewRegistry(&resource.Options{Workers: 4, Leaks: leaks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +38,9 @@ func TestExactlyOnceUnderRaces(t *testing.T) {
 	guards := make([]*resource.Guard[int], n)
 	for i := range guards {
 		opts := []resource.Option{resource.Reclaimable(), resource.WithSize(1)}
-		if i%5 == 0 {
+		if plain {
+			opts = []resource.Option{resource.WithSize(1)}
+		} else if i%5 == 0 {
 			opts = append(opts, resource.WithTTL(time.Duration(i%7)*time.Microsecond+time.Nanosecond))
 		}
 		g, err := resource.Track(r, i, func(_ context.Context, v int) error { calls[v].Add(1); return nil }, opts...)
@@ -66,6 +82,41 @@ func TestExactlyOnceUnderRaces(t *testing.T) {
 		defer wg.Done()
 		_, _ = r.Reclaim(context.Background(), n/3)
 	}()
+	// Readers by ID and snapshots, racing entries being recycled.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < n; i++ {
+			id := guards[i].ID()
+			if in, ok := r.Info(id); ok && in.ID != id {
+				t.Errorf("Info(%v) described %v", id, in.ID)
+			}
+			_ = r.Touch(id)
+			guards[i].Touch()
+			for in := range r.All() {
+				_ = in.Kind
+			}
+		}
+	}()
+	// Fresh resources that may get the racers' recycled entries: each is
+	// cleaned exactly once, by its own Release.
+	var churned atomic.Int32
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 2*n; i++ {
+			var c atomic.Int32
+			g, err := resource.Track(r, i, func(context.Context, int) error { c.Add(1); return nil }, resource.WithKind("churn"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := g.Release(context.Background()); err != nil || c.Load() != 1 {
+				t.Errorf("churn resource %d: Release %v, cleaned %d times, want nil and 1", i, err, c.Load())
+			}
+			churned.Add(1)
+		}
+	}()
 	wg.Wait()
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -85,8 +136,9 @@ func TestExactlyOnceUnderRaces(t *testing.T) {
 		}
 	}
 	s := r.Stats()
-	if s.Succeeded != cleaned || s.Detached != det || s.Registered != n || s.Live != 0 {
-		t.Errorf("Stats %+v; want succeeded %d detached %d registered %d", s, cleaned, det, n)
+	ch := uint64(churned.Load())
+	if s.Succeeded != cleaned+ch || s.Detached != det || s.Registered != n+ch || s.Live != 0 {
+		t.Errorf("Stats %+v; want succeeded %d detached %d registered %d", s, cleaned+ch, det, n+ch)
 	}
 }
 

@@ -16,15 +16,16 @@ import (
 // registry lock held.
 func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) error {
 	var errs []error
-	for _, e := range r.snapshot() {
-		if e.state.Load() != stLive || !match(r.info(e)) {
+	for _, c := range r.liveInfos() {
+		if !match(c.info) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		if !e.claim(rsExplicit, stRunning) {
+		e := c.e
+		if !e.claimInc(c.inc, rsExplicit, stRunning) {
 			continue
 		}
 		if err := r.releaseClaimed(ctx, e); err != nil {
@@ -73,8 +74,10 @@ type candidate struct {
 func (r *Registry) reclaimCandidates() []candidate {
 	now := r.now()
 	var cs []candidate
-	for _, e := range r.snapshot() {
-		if e.state.Load() != stLive || !e.reclaimable() || e.priority() == Critical || e.hasLiveDependents() {
+	// Reclaimable entries have options (e.x), so they are never recycled
+	// and may be read outside the shard lock.
+	for _, e := range r.collect((*entry).reclaimable) {
+		if e.st() != stLive || e.priority() == Critical || e.hasLiveDependents() {
 			continue
 		}
 		c := candidate{e: e, used: e.born}
@@ -146,4 +149,46 @@ func callReclaim(ctx context.Context, fn func(context.Context) (int64, error)) (
 		}
 	}()
 	return fn(ctx)
+}
+
+// liveRef is a live entry seen under its shard's lock: its incarnation and
+// its Info as they were then.
+type liveRef struct {
+	e    *entry
+	inc  uint32
+	info Info
+}
+
+// liveInfos returns every live entry with its Info, taken under the shard
+// locks.
+func (r *Registry) liveInfos() []liveRef {
+	var out []liveRef
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		for j := range sh.t.slots {
+			if e := sh.t.slots[j].e; e != nil && e.st() == stLive {
+				out = append(out, liveRef{e: e, inc: e.inc, info: r.info(e)})
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// collect returns the entries for which keep, called under the shard's
+// lock, reports true.
+func (r *Registry) collect(keep func(*entry) bool) []*entry {
+	var out []*entry
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		for j := range sh.t.slots {
+			if e := sh.t.slots[j].e; e != nil && keep(e) {
+				out = append(out, e)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
 }

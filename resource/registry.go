@@ -34,6 +34,8 @@ type Registry struct {
 	shut   shutdownState
 
 	unwatch func() // ends the pressure subscription; nil without Options.Pressure
+
+	free sync.Pool // recycled entries of LeaksOff Guards (see recycle.go)
 }
 
 type shard struct {
@@ -87,13 +89,36 @@ func (r *Registry) wall(ns int64) time.Time { return r.epoch.Add(time.Duration(n
 // and share no cache line.
 func (r *Registry) shardOf(id ID) *shard { return &r.shards[uint64(id)&r.mask] }
 
-func (r *Registry) lookup(id ID) *entry {
+// lookup returns the entry of id and its incarnation, read under the
+// shard's lock: the caller may then act on the entry only through
+// claimInc or other incarnation checks, since the entry may be recycled
+// for another resource as soon as the lock is released.
+func (r *Registry) lookup(id ID) (*entry, uint32) {
 	sh := r.shardOf(id)
 	s, gen := r.slotOf(id)
 	sh.mu.Lock()
 	e := sh.t.get(s, gen)
+	var inc uint32
+	if e != nil {
+		inc = e.inc
+	}
 	sh.mu.Unlock()
-	return e
+	return e, inc
+}
+
+// withEntry calls fn with the entry of id under the shard's lock (fn must
+// not call out of the package); false if id is not in the registry.
+func (r *Registry) withEntry(id ID, fn func(e *entry)) bool {
+	sh := r.shardOf(id)
+	s, gen := r.slotOf(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.t.get(s, gen)
+	if e == nil {
+		return false
+	}
+	fn(e)
+	return true
 }
 
 // Register tracks a resource given by its cleanup alone and returns its ID.
@@ -107,7 +132,9 @@ func (r *Registry) Register(cleanup func(context.Context) error, opts ...Option)
 	if cleanup == nil {
 		return 0, errors.New("resource: Register: nil cleanup")
 	}
-	e := &entry{run: funcRunner(cleanup)}
+	pe := &plainEntry{}
+	e := &pe.entry
+	e.run, e.ac = funcRunner(cleanup), &pe.actx
 	if err := e.apply(opts); err != nil {
 		return 0, err
 	}
@@ -119,13 +146,15 @@ func (r *Registry) Register(cleanup func(context.Context) error, opts ...Option)
 
 // insert gives e its ID and makes it live.
 func (r *Registry) insert(e *entry) error {
-	e.reg = r
+	if e.reg != r { // a recycled entry keeps it (one write barrier less)
+		e.reg = r
+	}
 	linked := e.x != nil && len(e.x.depIDs) > 0
 	if linked {
 		if err := r.resolveDeps(e); err != nil {
 			return err
 		}
-		e.state.Store(stNew)
+		e.setState(stNew)
 	}
 	e.born = r.now()
 	idx := shardFor(e, r.mask)
@@ -162,12 +191,14 @@ func (r *Registry) insert(e *entry) error {
 // that e.x.deps never changes once e is in the table.
 func (r *Registry) resolveDeps(e *entry) error {
 	e.x.deps = make([]*entry, 0, len(e.x.depIDs))
+	e.x.depIncs = make([]uint32, 0, len(e.x.depIDs))
 	for _, id := range e.x.depIDs {
-		p := r.lookup(id)
+		p, inc := r.lookup(id)
 		if p == nil {
 			return fmt.Errorf("resource: DependsOn(%v): %w", id, ErrNotFound)
 		}
 		e.x.deps = append(e.x.deps, p)
+		e.x.depIncs = append(e.x.depIncs, inc)
 	}
 	return nil
 }
@@ -182,17 +213,17 @@ func (r *Registry) resolveDeps(e *entry) error {
 // anyway: e is then linked, so its cleanup runs before its dependencies'.
 func (r *Registry) linkDeps(e *entry) error {
 	var err error
-	for _, p := range e.x.deps {
-		if !p.addDependent(e) {
-			err = fmt.Errorf("resource: DependsOn(%v): %w", p.id, ErrReleased)
+	for i, p := range e.x.deps {
+		if !p.addDependent(e, e.x.depIncs[i]) {
+			err = fmt.Errorf("resource: DependsOn(%v): %w", e.x.depIDs[i], ErrReleased)
 			break
 		}
 	}
-	e.state.Store(stLive)
+	e.setState(stLive)
 	if err == nil {
-		for _, p := range e.x.deps {
-			if p.state.Load() != stLive {
-				err = fmt.Errorf("resource: DependsOn(%v): %w", p.id, ErrReleased)
+		for i, p := range e.x.deps {
+			if !p.liveAs(e.x.depIncs[i]) {
+				err = fmt.Errorf("resource: DependsOn(%v): %w", e.x.depIDs[i], ErrReleased)
 				break
 			}
 		}
@@ -208,7 +239,7 @@ func (r *Registry) linkDeps(e *entry) error {
 
 // undoInsert takes e out again; false if someone claimed it meanwhile.
 func (r *Registry) undoInsert(e *entry) bool {
-	if !e.state.CompareAndSwap(stLive, stDetached) {
+	if !e.claim(rsExplicit, stDetached) {
 		return false
 	}
 	for _, p := range e.x.deps {
@@ -235,16 +266,12 @@ func (r *Registry) undoInsert(e *entry) bool {
 // ErrReleased at once without waiting for it; an unknown or finished id
 // gives ErrNotFound.
 func (r *Registry) Release(ctx context.Context, id ID) error {
-	e := r.lookup(id)
+	e, inc := r.lookup(id)
 	if e == nil {
 		return errNotFound(id)
 	}
-	return r.releaseEntry(ctx, e)
-}
-
-func (r *Registry) releaseEntry(ctx context.Context, e *entry) error {
-	if !e.claim(rsExplicit, stRunning) {
-		return errReleased(e.id)
+	if !e.claimInc(inc, rsExplicit, stRunning) {
+		return errReleased(id)
 	}
 	return r.releaseClaimed(ctx, e)
 }
@@ -253,15 +280,16 @@ func (r *Registry) releaseEntry(ctx context.Context, e *entry) error {
 // in the resource's priority lane (after its dependents). Errors: ErrNotFound,
 // ErrReleased. Failures are reported through Failures, Stats and events.
 func (r *Registry) ReleaseAsync(id ID) error {
-	e := r.lookup(id)
+	e, inc := r.lookup(id)
 	if e == nil {
 		return errNotFound(id)
 	}
-	return r.releaseAsync(e, rsAsync)
+	return r.releaseAsync(e, inc, rsAsync)
 }
 
-func (r *Registry) releaseAsync(e *entry, why reason) error {
-	if !e.claim(why, stQueued) {
+// releaseAsync queues e if it is still the live incarnation inc.
+func (r *Registry) releaseAsync(e *entry, inc uint32, why reason) error {
+	if !e.claimInc(inc, why, stQueued) {
 		return errReleased(e.id)
 	}
 	r.sched.enqueue(e)
@@ -271,28 +299,27 @@ func (r *Registry) releaseAsync(e *entry, why reason) error {
 // Touch marks resource id as used now, restarting its idle timeout (see
 // Guard.Touch). It fails with ErrNotFound if id is not in the registry.
 func (r *Registry) Touch(id ID) error {
-	e := r.lookup(id)
-	if e == nil {
+	if !r.withEntry(id, (*entry).touch) {
 		return errNotFound(id)
 	}
-	e.touch()
 	return nil
 }
 
 // Detach stops tracking resource id without running its cleanup (see
 // Guard.Detach). Errors: ErrNotFound, ErrReleased.
 func (r *Registry) Detach(id ID) error {
-	e := r.lookup(id)
+	e, inc := r.lookup(id)
 	if e == nil {
 		return errNotFound(id)
 	}
-	return r.detach(e)
+	return r.detach(e, inc, id)
 }
 
-// detach removes e without running its cleanup.
-func (r *Registry) detach(e *entry) error {
-	if !e.state.CompareAndSwap(stLive, stDetached) {
-		return errReleased(e.id)
+// detach removes e, if it is still the live incarnation inc of resource id,
+// without running its cleanup.
+func (r *Registry) detach(e *entry, inc uint32, id ID) error {
+	if !e.claimInc(inc, rsExplicit, stDetached) {
+		return errReleased(id)
 	}
 	r.finish(e, stDetached, outDetached)
 	if r.obs != nil {
@@ -346,11 +373,9 @@ func (r *Registry) finish(e *entry, st uint32, out outcome) {
 // Info describes resource id if it is in the registry (live or being
 // released).
 func (r *Registry) Info(id ID) (Info, bool) {
-	e := r.lookup(id)
-	if e == nil {
-		return Info{}, false
-	}
-	return r.info(e), true
+	var in Info
+	ok := r.withEntry(id, func(e *entry) { in = r.info(e) })
+	return in, ok
 }
 
 // All iterates over a snapshot of the resources in the registry (live or
@@ -358,16 +383,30 @@ func (r *Registry) Info(id ID) (Info, bool) {
 // yielding.
 func (r *Registry) All() iter.Seq[Info] {
 	return func(yield func(Info) bool) {
-		var buf []*entry
+		var buf []Info
 		for i := range r.shards {
-			buf = r.shards[i].appendEntries(buf[:0])
-			for _, e := range buf {
-				if !yield(r.info(e)) {
+			buf = r.shards[i].appendInfos(r, buf[:0])
+			for _, in := range buf {
+				if !yield(in) {
 					return
 				}
 			}
 		}
 	}
+}
+
+// appendInfos appends the Info of every entry of sh, taken under its lock
+// (an entry's fields may be rewritten for another resource once it leaves
+// the table).
+func (sh *shard) appendInfos(r *Registry, dst []Info) []Info {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for i := range sh.t.slots {
+		if e := sh.t.slots[i].e; e != nil {
+			dst = append(dst, r.info(e))
+		}
+	}
+	return dst
 }
 
 func (sh *shard) appendEntries(dst []*entry) []*entry {

@@ -19,7 +19,7 @@ import (
 func (r *Registry) releaseClaimed(ctx context.Context, e *entry) error {
 	var depErrs []error
 	if deps := e.dependentsSnapshot(); len(deps) > 0 {
-		e.state.Store(stWaiting)
+		e.setState(stWaiting)
 		for _, d := range deps {
 			if d.claim(rsDependency, stRunning) {
 				if err := r.releaseClaimed(ctx, d); err != nil {
@@ -49,8 +49,8 @@ func (r *Registry) releaseClaimed(ctx context.Context, e *entry) error {
 // execSync runs e's attempts on the caller's goroutine.
 func (r *Registry) execSync(ctx context.Context, e *entry) error {
 	for {
-		if e.state.Load() != stRunning {
-			e.state.Store(stRunning)
+		if e.st() != stRunning {
+			e.setState(stRunning)
 		}
 		err := r.runAttempt(ctx, e, false)
 		if err == nil {
@@ -60,7 +60,7 @@ func (r *Registry) execSync(ctx context.Context, e *entry) error {
 		switch r.decide(ctx, e, err) {
 		case Retry:
 			d := r.noteRetry(e)
-			e.state.Store(stBackoff)
+			e.setState(stBackoff)
 			if werr := r.sleep(ctx, d); werr != nil {
 				return r.handOff(e, d, err, werr)
 			}
@@ -109,7 +109,7 @@ func (r *Registry) step(e *entry) {
 		}
 	}
 	ctx := r.workCtx()
-	e.state.Store(stRunning)
+	e.setState(stRunning)
 	err := r.runAttempt(ctx, e, true)
 	if err == nil {
 		r.succeed(e, false)
@@ -118,7 +118,7 @@ func (r *Registry) step(e *entry) {
 	switch r.decide(ctx, e, err) {
 	case Retry:
 		d := r.noteRetry(e)
-		e.state.Store(stBackoff)
+		e.setState(stBackoff)
 		if !r.timers.addRetry(e, d) {
 			r.sched.enqueue(e) // draining: queued retries run now
 		}
@@ -149,7 +149,7 @@ func (r *Registry) waitDependents(e *entry) bool {
 	if len(deps) == 0 {
 		return false
 	}
-	e.state.Store(stWaiting)
+	e.setState(stWaiting)
 	e.pending.Store(1)
 	for _, d := range deps {
 		if d.claim(rsDependency, stQueued) {
@@ -189,9 +189,9 @@ func (r *Registry) call(ctx context.Context, e *entry, fn runner, measure, fallb
 	if t := e.timeout(r.cfg.cleanupTimeout); t > 0 {
 		deadline = start + int64(t)
 	}
-	e.actx.start(r, ctx, deadline)
+	e.ac.start(r, ctx, deadline)
 	err := r.protect(e, fn, fallback)
-	e.actx.end()
+	e.ac.end()
 	if measure || r.sampled(e.id) {
 		r.shardOf(e.id).hist.record(time.Duration(r.now() - start))
 	}
@@ -214,10 +214,10 @@ func (r *Registry) protect(e *entry, fn runner, fallback bool) (err error) {
 			err = &PanicError{Value: p, Stack: string(debug.Stack())}
 			return
 		}
-		e.actx.end()
+		e.ac.end()
 		_ = r.giveUp(e, errGoexit, fallback)
 	}()
-	err = fn.run(&e.actx)
+	err = fn.run(e.ac)
 	returned = true
 	return err
 }
@@ -261,7 +261,7 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 // fallBack runs e's fallback after the main cleanup failed with cause.
 func (r *Registry) fallBack(ctx context.Context, e *entry, cause error) error {
-	e.state.Store(stRunning)
+	e.setState(stRunning)
 	ferr := r.call(ctx, e, funcRunner(e.fallback()), true, true)
 	if r.obs != nil {
 		r.emit(FellBack, e, int(e.attempts), ferr)

@@ -40,7 +40,7 @@ func (s *scheduler) enqueueAll(es []*entry) {
 		return
 	}
 	for _, e := range es {
-		e.state.Store(stQueued)
+		e.setState(stQueued)
 		s.lanes[e.prio].push(queued{e, now})
 		s.queued++
 	}

@@ -68,7 +68,7 @@ func (r *Registry) Stats() Stats {
 				s.Live++
 				s.LiveByKind[e.kind]++
 				s.LiveByPriority[e.prio]++
-				switch e.state.Load() {
+				switch e.st() {
 				case stWaiting:
 					s.Waiting++
 				case stBackoff:

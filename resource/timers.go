@@ -37,7 +37,7 @@ type timers struct {
 func (t *timers) addExpiry(e *entry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.stopped || t.draining || e.state.Load() != stLive {
+	if t.stopped || t.draining || e.st() != stLive {
 		return
 	}
 	t.pushLocked(e, e.expiryDue(), tkExpiry)
@@ -135,14 +135,14 @@ func (t *timers) handle(e *entry, k timerKind, now int64) {
 		t.r.sched.enqueue(e)
 		return
 	}
-	if e.state.Load() != stLive {
+	if e.st() != stLive {
 		return
 	}
 	if e.expiryDue() > now {
 		t.addExpiry(e) // touched since: wait again
 		return
 	}
-	_ = t.r.releaseAsync(e, rsExpired)
+	_ = t.r.releaseAsync(e, e.incOf(), rsExpired)
 }
 
 // drain switches to draining: pending retries are returned (to run now) and
