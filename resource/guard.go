@@ -89,7 +89,7 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 // another resource).
 func (g *Guard[T]) insert(r *Registry, e *entry) error {
 	g.e, g.inc = e, e.inc
-	if err := r.insert(e); err != nil {
+	if err := r.insert(e, shardFor(g, r.mask)); err != nil {
 		return err
 	}
 	g.id = e.id // stable: only this Guard's Release recycles e

@@ -84,7 +84,7 @@ func (r *Registry) wall(ns int64) time.Time { return r.epoch.Add(time.Duration(n
 // An ID names a slot of a shard's table (see table) with the shard index in
 // its low bits, so allocating an ID needs no shared counter: it happens
 // under the shard's lock, which insert takes anyway. The shard of a new
-// entry comes from its address (shardFor): goroutines on different Ps
+// resource comes from an address (shardFor): goroutines on different Ps
 // allocate from different memory spans, so they work on different shards
 // and share no cache line.
 func (r *Registry) shardOf(id ID) *shard { return &r.shards[uint64(id)&r.mask] }
@@ -138,14 +138,14 @@ func (r *Registry) Register(cleanup func(context.Context) error, opts ...Option)
 	if err := e.apply(opts); err != nil {
 		return 0, err
 	}
-	if err := r.insert(e); err != nil {
+	if err := r.insert(e, shardFor(e, r.mask)); err != nil {
 		return 0, err
 	}
 	return e.id, nil
 }
 
-// insert gives e its ID and makes it live.
-func (r *Registry) insert(e *entry) error {
+// insert gives e its ID in shard idx (see shardFor) and makes it live.
+func (r *Registry) insert(e *entry, idx uint64) error {
 	if e.reg != r { // a recycled entry keeps it (one write barrier less)
 		e.reg = r
 	}
@@ -157,7 +157,6 @@ func (r *Registry) insert(e *entry) error {
 		e.setState(stNew)
 	}
 	e.born = r.now()
-	idx := shardFor(e, r.mask)
 	sh := &r.shards[idx]
 	sh.mu.Lock()
 	if r.phase.Load() != int32(PhaseRunning) {
