@@ -1,8 +1,11 @@
 package mmap
 
 import (
+	"errors"
 	"fmt"
 	"os"
+
+	"github.com/patinox/memory/resource"
 )
 
 // Advice is a hint to the kernel about how the mapping will be used
@@ -145,5 +148,12 @@ func (m *Map) Grow(newLen int64) error {
 	}
 	m.old = append(m.old, cur)
 	m.cur.Store(next)
+	if m.reg.r != nil {
+		// The registry's Reclaim and pressure reaction weigh the Map by its
+		// size; ErrNotFound means Close is already releasing it.
+		if err := m.reg.r.SetSize(m.reg.id, newLen); err != nil && !errors.Is(err, resource.ErrNotFound) {
+			return fmt.Errorf("mmap: %s: Grow: %w", m.name, err)
+		}
+	}
 	return nil
 }

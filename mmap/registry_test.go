@@ -176,3 +176,30 @@ func syncFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRegistryGrowUpdatesSize: after Grow the registry weighs the Map by
+// its new length.
+func TestRegistryGrowUpdatesSize(t *testing.T) {
+	r := newRegistry(t)
+	path := tempFile(t, pattern(page))
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := mmap.OpenFile(f, 0, -1, mmap.ReadWrite, &mmap.Options{Registry: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	id, _ := m.ID()
+	if err := os.Truncate(path, int64(4*page)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Grow(int64(4 * page)); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := r.Info(id); in.Size != int64(4*page) {
+		t.Errorf("Info.Size after Grow = %d, want %d", in.Size, 4*page)
+	}
+}

@@ -53,8 +53,8 @@ type entry struct {
 	reg   *Registry
 	id    ID
 	kind  string
-	size  int64
-	born  int64 // registry clock (ns)
+	size  atomic.Int64 // bytes; SetSize may change it while the resource lives
+	born  int64        // registry clock (ns)
 	run   runner
 	x     *extra                // rare options; nil when none were given
 	links atomic.Pointer[links] // created on first use (dependencies, waiters)

@@ -146,7 +146,9 @@ func TestTimerHeap(t *testing.T) {
 // fired yet (which only exist for an instant in a running registry).
 func TestReclaimCandidateOrder(t *testing.T) {
 	mk := func(name string, p Priority, expired bool, used, size int64) candidate {
-		return candidate{e: &entry{kind: name, prio: uint8(p), size: size}, expired: expired, used: used}
+		e := &entry{kind: name, prio: uint8(p)}
+		e.size.Store(size)
+		return candidate{e: e, expired: expired, used: used}
 	}
 	cs := []candidate{
 		mk("high-old", High, false, 1, 10),

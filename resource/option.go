@@ -112,7 +112,7 @@ func (e *entry) apply(opts []Option) error {
 			if o.n < 0 {
 				return fmt.Errorf("resource: WithSize(%d): size must be >= 0", o.n)
 			}
-			e.size = o.n
+			e.size.Store(o.n)
 		default:
 			if err := e.applyExtra(o); err != nil {
 				return err

@@ -71,7 +71,7 @@ func (r *Registry) reclaimFor(bytes int64) int64 {
 func (r *Registry) reclaimableBytes() int64 {
 	var total int64
 	for _, c := range r.reclaimCandidates() {
-		total += c.e.size
+		total += c.e.size.Load()
 	}
 	return total
 }

@@ -105,8 +105,8 @@ func compareCandidates(a, b candidate) int {
 			return -1
 		}
 		return 1
-	case a.e.size != b.e.size:
-		if a.e.size > b.e.size {
+	case a.e.size.Load() != b.e.size.Load():
+		if a.e.size.Load() > b.e.size.Load() {
 			return -1
 		}
 		return 1
@@ -126,11 +126,12 @@ func (r *Registry) reclaimOne(ctx context.Context, e *entry) (int64, error) {
 	if !e.claim(rsReclaim, stRunning) {
 		return 0, nil
 	}
-	r.noteReclaimed(e, e.size)
+	size := e.size.Load()
+	r.noteReclaimed(e, size)
 	if err := r.releaseClaimed(ctx, e); err != nil {
 		return 0, err
 	}
-	return e.size, nil
+	return size, nil
 }
 
 func (r *Registry) noteReclaimed(e *entry, n int64) {

@@ -55,7 +55,8 @@ func (r *Registry) recycle(e *entry) {
 	}
 	// run and ac point into the old Guard: cleared so that the pool does
 	// not keep the released value reachable.
-	e.size, e.born, e.run, e.ac = 0, 0, nil, nil
+	e.size.Store(0)
+	e.born, e.run, e.ac = 0, nil, nil
 	e.prio, e.reason, e.prepared, e.attempts = 0, 0, false, 0
 	e.pending.Store(0)
 	e.inc++

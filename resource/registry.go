@@ -304,6 +304,19 @@ func (r *Registry) Touch(id ID) error {
 	return nil
 }
 
+// SetSize records a new size in bytes for resource id (a mapping that grew,
+// a buffer that was resized); Reclaim, the pressure reaction, Info and
+// events use the latest one. Errors: ErrNotFound, or a negative size.
+func (r *Registry) SetSize(id ID, size int64) error {
+	if size < 0 {
+		return fmt.Errorf("resource: SetSize(%v, %d): size must be >= 0", id, size)
+	}
+	if !r.withEntry(id, func(e *entry) { e.size.Store(size) }) {
+		return errNotFound(id)
+	}
+	return nil
+}
+
 // Detach stops tracking resource id without running its cleanup (see
 // Guard.Detach). Errors: ErrNotFound, ErrReleased.
 func (r *Registry) Detach(id ID) error {
@@ -442,6 +455,6 @@ func (r *Registry) emit(t EventType, e *entry, attempt int, err error) {
 
 func (r *Registry) event(t EventType, e *entry, attempt int, err error) Event {
 	now := time.Now()
-	return Event{Type: t, ID: e.id, Kind: e.kind, Priority: e.priority(), Size: e.size, Time: now,
+	return Event{Type: t, ID: e.id, Kind: e.kind, Priority: e.priority(), Size: e.size.Load(), Time: now,
 		Age: now.Sub(r.wall(e.born)), Attempt: attempt, Err: err}
 }

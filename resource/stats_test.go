@@ -130,3 +130,30 @@ func TestHealthPhases(t *testing.T) {
 		}
 	})
 }
+
+// TestSetSize: a new size shows in Info and is what Reclaim frees; unknown
+// IDs and negative sizes are errors.
+func TestSetSize(t *testing.T) {
+	r := newRegistry(t, nil)
+	ctx := context.Background()
+	id, err := r.Register(func(context.Context) error { return nil }, resource.WithSize(10), resource.Reclaimable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetSize(id, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := r.Info(id); in.Size != 1000 {
+		t.Errorf("Info.Size = %d after SetSize(1000)", in.Size)
+	}
+	if err := r.SetSize(id, -1); err == nil || !strings.Contains(err.Error(), "size must be >= 0") {
+		t.Errorf("SetSize(-1) = %v, want an error naming the size", err)
+	}
+	freed, err := r.Reclaim(ctx, 1)
+	if err != nil || freed != 1000 {
+		t.Errorf("Reclaim = %d, %v; want 1000, nil", freed, err)
+	}
+	if err := r.SetSize(id, 5); !errors.Is(err, resource.ErrNotFound) {
+		t.Errorf("SetSize on a released resource = %v, want ErrNotFound", err)
+	}
+}
