@@ -138,7 +138,7 @@ func (g *Guard[T]) Close() error { return g.Release(context.Background()) }
 // Failures are reported through Failures, Stats and events. It does
 // nothing if the resource was already released.
 func (g *Guard[T]) ReleaseAsync() {
-	if g.e.reg.releaseAsync(g.e, g.inc, rsAsync) == nil {
+	if g.e.reg.releaseAsync(g.e, g.inc, g.id, rsAsync) == nil {
 		g.stopLeakCheck()
 	}
 }

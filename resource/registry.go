@@ -283,13 +283,14 @@ func (r *Registry) ReleaseAsync(id ID) error {
 	if e == nil {
 		return errNotFound(id)
 	}
-	return r.releaseAsync(e, inc, rsAsync)
+	return r.releaseAsync(e, inc, id, rsAsync)
 }
 
-// releaseAsync queues e if it is still the live incarnation inc.
-func (r *Registry) releaseAsync(e *entry, inc uint32, why reason) error {
+// releaseAsync queues e if it is still the live incarnation inc of resource
+// id (id is passed in: a stale caller must not read a recycled entry).
+func (r *Registry) releaseAsync(e *entry, inc uint32, id ID, why reason) error {
 	if !e.claimInc(inc, why, stQueued) {
-		return errReleased(e.id)
+		return errReleased(id)
 	}
 	r.sched.enqueue(e)
 	return nil

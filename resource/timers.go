@@ -142,7 +142,7 @@ func (t *timers) handle(e *entry, k timerKind, now int64) {
 		t.addExpiry(e) // touched since: wait again
 		return
 	}
-	_ = t.r.releaseAsync(e, e.incOf(), rsExpired)
+	_ = t.r.releaseAsync(e, e.incOf(), e.id, rsExpired)
 }
 
 // drain switches to draining: pending retries are returned (to run now) and
