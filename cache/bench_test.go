@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // Quick regression benchmarks; the comparison with peers is in the bench
@@ -57,5 +58,34 @@ func BenchmarkGetOrLoadHit(b *testing.B) {
 	for b.Loop() {
 		c.GetOrLoad(ctx, i&(1<<10-1), load)
 		i++
+	}
+}
+
+// BenchmarkSetReplace replaces values of present keys (the fast path), with
+// no TTL and with a TTL that every replacement moves later.
+func BenchmarkSetReplace(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"ttl=none", 0}, {"ttl=1h", time.Hour}} {
+		b.Run(tt.name, func(b *testing.B) {
+			c, err := New(&Options[uint64, uint64]{MaxEntries: 1 << 14, TTL: tt.ttl})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { c.Close() })
+			for i := range uint64(1 << 14) {
+				c.Set(i, i)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				k := rand.Uint64()
+				for pb.Next() {
+					c.Set(k&(1<<14-1), k)
+					k++
+				}
+			})
+		})
 	}
 }

@@ -32,7 +32,10 @@ type Cache[K comparable, V any] struct {
 	ttl     int64 // default TTL in ns (0: none)
 	idle    int64 // ExpireAfterAccess in ns (0: none)
 	epoch   time.Time
-	tracker tracker[K, V] // resource-aware release (release.go)
+	// fastReplace: replacing a value cannot change the total weight or a
+	// registration (no MaxWeight, no Registry), see replace.
+	fastReplace bool
+	tracker     tracker[K, V] // resource-aware release (release.go)
 
 	draining atomic.Bool    // a drain goroutine runs (Close holds it true for good)
 	drainWG  sync.WaitGroup // the drain goroutine; Close waits
@@ -40,27 +43,28 @@ type Cache[K comparable, V any] struct {
 	count0  atomic.Int64 // published count, for Len
 	weight0 atomic.Int64 // published total, for Weight
 
-	mu          sync.Mutex // protects following fields (maintenance lock)
-	ev          Evictor
-	live        []uint64 // bitset of slots holding an entry
-	slots       uint32   // slots ever allocated
-	weights     []int64  // by slot, MaxWeight caches only
-	free        []uint32 // slots to reuse
-	count       int
-	total       int64
-	capacity    int64   // the bound in force: base × share
-	base        int64   // the configured bound (New, Resize)
-	share       float64 // the share of base memory pressure leaves (1: all)
-	growTimer   *time.Timer
-	byWeight    bool
-	wheel       *wheel.Wheel // nil until an entry has a deadline
-	timer       *time.Timer  // expiry timer, armed only when something is due
-	timerAt     int64        // clock ns the timer is armed for; 0: not armed
-	expiredBuf  []uint32
-	evictions   [numReasons]uint64
-	closed      bool
-	hitLocked   func(uint32)
-	deadlineOfF func(uint32) int64
+	mu           sync.Mutex // protects following fields (maintenance lock)
+	ev           Evictor
+	live         []uint64 // bitset of slots holding an entry
+	slots        uint32   // slots ever allocated
+	weights      []int64  // by slot, MaxWeight caches only
+	free         []uint32 // slots to reuse
+	count        int
+	total        int64
+	capacity     int64   // the bound in force: base × share
+	base         int64   // the configured bound (New, Resize)
+	share        float64 // the share of base memory pressure leaves (1: all)
+	growTimer    *time.Timer
+	byWeight     bool
+	wheel        *wheel.Wheel // nil until an entry has a deadline
+	timer        *time.Timer  // expiry timer, armed only when something is due
+	timerAt      int64        // clock ns the timer is armed for; 0: not armed
+	expiredBuf   []uint32
+	evictions    [numReasons]uint64
+	closed       bool
+	hitLocked    func(uint32)
+	updateLocked func(uint32)
+	deadlineOfF  func(uint32) int64
 
 	loads loader[K, V] // GetOrLoad state (load.go)
 
@@ -107,10 +111,12 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 	c.shards = make([]shard[K], min(len(c.stripes), 256)) // fp skips 8 bits of shard index
 	c.table.Store(&table[K, V]{})
 	c.hitLocked = c.hit
+	c.updateLocked = c.update
 	c.deadlineOfF = c.deadlineOf
 	c.loads.init(context.Background())
 	c.tracker.init(o, c.forget)
 	c.base, c.share = c.capacity, 1
+	c.fastReplace = !c.byWeight && c.tracker.reg == nil
 	if o.Pressure != nil {
 		c.watchPressure(o.Pressure)
 	}
@@ -134,7 +140,7 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 		st.misses.Add(1)
 		return v, false
 	}
-	if !st.push(slot) {
+	if !st.pushHit(slot) {
 		c.scheduleDrain()
 	}
 	return v, true
@@ -157,7 +163,7 @@ func (c *Cache[K, V]) lookup(k K, touch bool) (v V, slot uint32, ok bool) {
 			}
 		}
 		if ok {
-			v = ch.values[i]
+			v = ch.kv[i].value
 		}
 	}
 	sh.mu.RUnlock()
@@ -194,6 +200,14 @@ func (c *Cache[K, V]) set(k K, v V, ttl int64) {
 		w = max(c.weigher(k, v), 0)
 	}
 	h := c.hash(k)
+	if c.fastReplace {
+		if old, ok := c.replace(k, v, h, ttl); ok {
+			if c.onEvict != nil {
+				c.onEvict(k, old, Replaced)
+			}
+			return
+		}
+	}
 	id := c.tracker.track(k, v, w)
 	c.mu.Lock()
 	if c.closed {

@@ -21,18 +21,25 @@
 // (about 80 bytes per uint64 entry in total with the default policy,
 // otter's is about 89). Readers take only a shard's read lock and record the
 // hit, by slot number, in a striped, lossy read buffer (as Caffeine and
-// otter do). Writers take the cache's maintenance lock, which owns the
-// eviction policy (an Evictor, see Policy), the timer wheel of deadlines and
-// the slot table; they apply buffered reads, insert, and evict
+// otter do). A Set that replaces the value of a live entry, in a cache
+// bounded by MaxEntries and without a Registry, cannot change the bound: it
+// swaps the value (and moves the deadline later, if it has one: the timer
+// wheel files an entry again when it finds its deadline moved) under the
+// shard's write lock alone and sends the policy an Update through the same
+// buffer (Caffeine treats such a put as a read), so such writes scale like
+// reads. Every other write takes the cache's maintenance lock, which owns
+// the eviction policy (an Evictor, see Policy), the timer wheel of deadlines
+// and the slot table; it applies buffered accesses, inserts, and evicts
 // synchronously, so the bound is strict: when Set returns, Len (or Weight)
 // is within MaxEntries (or MaxWeight) — a cache of 2 never holds 3. Expiry
 // is by a hierarchical timer wheel (no scan of all entries), advanced by
 // writes and by one time.AfterFunc armed only while something is scheduled;
 // Get checks the deadline itself, so an expired entry is never returned.
 //
-// There is no long-lived goroutine. When a reader finds its stripe of the
-// read buffer full, it starts one short-lived goroutine that applies the
-// buffered reads to the policy and exits (at most one at a time); GetOrLoad
+// There is no long-lived goroutine. When a reader (or a replacing writer)
+// finds its stripe of the buffer full, it starts one short-lived goroutine
+// that applies the buffered accesses to the policy and exits (at most one at
+// a time); GetOrLoad
 // runs each load on its own goroutine. Close waits for all of them. An idle
 // cache has no goroutine, and an unclosed one leaks nothing but its pending
 // timer (which keeps it reachable until the last deadline passes).
@@ -57,14 +64,19 @@
 //
 // # Caveats
 //
-//   - Writes are serialized on one maintenance lock: the price of the strict
-//     bound and of exact callbacks. Reads scale; write-heavy workloads on many
-//     cores do not.
-//   - Hits reach the policy through a lossy buffer: under contention some are
-//     dropped, so LRU/LFU order is approximate for concurrent readers (exact
-//     for one goroutine whose reads are drained before each write). A hit
+//   - Inserts (and replacements that add, remove or advance a deadline, or
+//     in a MaxWeight cache or one with a Registry) are serialized on one
+//     maintenance lock and evict synchronously: the price of the strict
+//     bound and of exact callbacks. Reads and plain replacements scale;
+//     insert-heavy workloads on many cores do not.
+//   - Hits and plain replacements reach the policy through a lossy buffer:
+//     under contention some are dropped, so LRU/LFU order (and TinyLFU's
+//     frequencies) are approximate for concurrent goroutines (exact for one
+//     goroutine whose accesses are drained before each insert). An access
 //     buffered just before its slot is reused may be credited to the slot's
 //     new entry.
+//   - A plain replacement keeps the key object first stored (an equal one:
+//     this shows only for float keys +0 and -0).
 //   - The timer wheel's resolution is about one second: OnEvict(Expired) may
 //     come up to ≈1 s after the deadline (Get already misses at the deadline).
 //     Len counts expired entries not yet collected.

@@ -2,12 +2,13 @@ package cache
 
 import "runtime"
 
-// Readers never run the policy themselves: when a reader finds its stripe of
-// the read buffer full, it starts one short-lived goroutine that applies the
-// buffered reads under the maintenance lock and exits (at most one at a time;
-// while it runs, reads that find their stripe full are dropped). Writers
-// drain the buffer too, inline. So an idle cache has no goroutine, a busy one
-// at most one, and Close waits for it.
+// Readers (and writers that take the replacement fast path) never run the
+// policy themselves: when one finds its stripe of the access buffer full, it
+// starts one short-lived goroutine that applies the buffered accesses under
+// the maintenance lock and exits (at most one at a time; while it runs,
+// accesses that find their stripe full are dropped). Writers that take the
+// maintenance lock drain the buffer too, inline. So an idle cache has no
+// goroutine, a busy one at most one, and Close waits for it.
 
 // scheduleDrain starts the drain goroutine unless one is running.
 func (c *Cache[K, V]) scheduleDrain() {
@@ -29,7 +30,7 @@ func (c *Cache[K, V]) drainAsync() {
 			continue
 		}
 		c.mu.Lock()
-		st.drain(c.hitLocked)
+		st.drain(c.hitLocked, c.updateLocked)
 		c.mu.Unlock()
 	}
 	c.draining.Store(false)

@@ -108,7 +108,7 @@ func (c *Cache[K, V]) slotOf(sh *shard[K], h uint64, k K) (uint32, bool) {
 		}
 		if uint32(e>>32) == f {
 			s := uint32(e) - 1
-			if t.chunks[s>>chunkBits].keys[s&(chunkLen-1)] == k {
+			if t.chunks[s>>chunkBits].kv[s&(chunkLen-1)].key == k {
 				return s, true
 			}
 		}

@@ -20,7 +20,7 @@ func (c *Cache[K, V]) All() iter.Seq2[K, V] {
 			sh.mu.RLock()
 			sh.index.all(func(s uint32) {
 				ch, j := c.chunkOf(s), s&(chunkLen-1)
-				batch = append(batch, item{ch.keys[j], ch.values[j], ch.deadline(j)})
+				batch = append(batch, item{ch.kv[j].key, ch.kv[j].value, ch.deadline(j)})
 			})
 			sh.mu.RUnlock()
 			for _, it := range batch {

@@ -33,12 +33,12 @@ func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) 
 		sh.index.insert(h, s)
 	}
 	ch, i := c.chunkOf(s), s&(chunkLen-1)
-	old := ch.values[i]
+	old := ch.kv[i].value
 	why := Replaced
 	if existed && c.expired(s, now) {
 		why = Expired
 	}
-	ch.keys[i], ch.values[i] = k, v
+	ch.kv[i].key, ch.kv[i].value = k, v
 	ch.setDeadline(i, deadline)
 	sh.mu.Unlock()
 	if existed {
@@ -143,15 +143,15 @@ func (c *Cache[K, V]) removeLocked(s uint32, why Reason, now int64, pending []re
 		why = Expired
 	}
 	ch, i := c.chunkOf(s), s&(chunkLen-1)
-	k := ch.keys[i]
+	k := ch.kv[i].key
 	h := c.hash(k)
 	sh := c.shardOf(h)
 	sh.mu.Lock()
 	sh.index.remove(h, s)
-	v := ch.values[i]
+	v := ch.kv[i].value
 	var zk K
 	var zv V
-	ch.keys[i], ch.values[i] = zk, zv // drop references for the GC
+	ch.kv[i].key, ch.kv[i].value = zk, zv // drop references for the GC
 	ch.setDeadline(i, 0)
 	sh.mu.Unlock()
 	c.ev.Remove(s)
@@ -202,10 +202,10 @@ func (c *Cache[K, V]) expired(s uint32, now int64) bool {
 	return d <= now
 }
 
-// drainLocked hands buffered reads to the Evictor.
+// drainLocked hands buffered accesses to the Evictor.
 func (c *Cache[K, V]) drainLocked() {
 	for i := range c.stripes {
-		c.stripes[i].drain(c.hitLocked)
+		c.stripes[i].drain(c.hitLocked, c.updateLocked)
 	}
 }
 
@@ -215,6 +215,15 @@ func (c *Cache[K, V]) drainLocked() {
 func (c *Cache[K, V]) hit(s uint32) {
 	if c.liveLocked(s) {
 		c.ev.Hit(s)
+	}
+}
+
+// update reports a buffered fast-path replacement of slot s (weight 1: the
+// fast path serves entry-bounded caches only) if s still holds an entry,
+// with the same caveat as hit.
+func (c *Cache[K, V]) update(s uint32) {
+	if c.liveLocked(s) {
+		c.ev.Update(s, 1)
 	}
 }
 
@@ -236,9 +245,27 @@ func (c *Cache[K, V]) scheduleLocked(s uint32, deadline, now int64) {
 }
 
 // expireLocked advances the wheel to now and removes the expired entries.
+// An entry whose deadline moved past now since the wheel read it (a
+// replacement or a read on the fast path, which change deadlines under the
+// shard lock only) is scheduled again instead.
 func (c *Cache[K, V]) expireLocked(now int64, pending []removal[K, V]) []removal[K, V] {
 	c.expiredBuf = c.wheel.Advance(now, c.deadlineOfF, c.expiredBuf[:0])
 	for _, s := range c.expiredBuf {
+		ch, i := c.chunkOf(s), s&(chunkLen-1)
+		sh := c.shardOf(c.hash(ch.kv[i].key))
+		// A replacement on the fast path changes a deadline under the
+		// shard's write lock, reading its clock there: once we have seen
+		// the deadline due under the lock, the fast path finds it due too
+		// and takes the slow way (c.mu, which we hold). A read extending
+		// the deadline (ExpireAfterAccess) may still race with the removal:
+		// it saw the entry live at its own, earlier, instant.
+		sh.mu.RLock()
+		d := ch.deadline(i)
+		sh.mu.RUnlock()
+		if d > now {
+			c.wheel.Schedule(s, d)
+			continue
+		}
 		pending = c.removeLocked(s, Expired, now, pending)
 	}
 	return pending

@@ -34,8 +34,11 @@ func (s Stats) HitRatio() float64 {
 // mid-operation.
 func (c *Cache[K, V]) Stats() Stats {
 	var s Stats
+	var replaced uint64
 	for i := range c.stripes {
-		s.Hits += c.stripes[i].hits()
+		h, r := c.stripes[i].counts()
+		s.Hits += h
+		replaced += r
 		s.Misses += c.stripes[i].misses.Load()
 	}
 	s.LoadSuccesses = c.loadOK.Load()
@@ -43,6 +46,7 @@ func (c *Cache[K, V]) Stats() Stats {
 	s.LoadTime = time.Duration(c.loadNanos.Load())
 	c.mu.Lock()
 	s.Evictions = c.evictions
+	s.Evictions[Replaced] += replaced
 	s.Entries = c.count
 	s.Weight = c.total
 	c.mu.Unlock()

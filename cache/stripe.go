@@ -5,28 +5,39 @@ import (
 	"sync/atomic"
 )
 
-// stripeLen is the capacity of one stripe's read buffer (a power of two).
+// stripeLen is the capacity of one stripe's buffer (a power of two).
 const stripeLen = 16
 
-// stripe is one lane of the lossy read buffer plus the hit and miss counters
-// of the readers that picked it. A reader picks a stripe by its goroutine
-// (stackProbe), so concurrent readers rarely share one and the counters are
-// never one contended word. A full stripe drops reads: the policy sees most hits, not
-// all (as in Caffeine and otter). Every hit either advances tail (it was
-// buffered) or increments dropped, so hits = tail + dropped costs a reader
-// one atomic write, not two.
+// updateBit marks a buffered replacement (a Set of an existing key that
+// took the fast path, see replace) as opposed to a read hit.
+const updateBit = 1 << 32
+
+// stripe is one lane of the lossy access buffer plus the hit, miss and
+// replacement counters of the goroutines that picked it. A goroutine picks a
+// stripe by its stack address (stackProbe), so concurrent goroutines rarely
+// share one and the counters are never one contended word. The buffer holds
+// read hits and fast-path replacements, in the order they happened on this
+// stripe; a full stripe drops them: the policy sees most accesses, not all
+// (as in Caffeine and otter, which also send a replacement that keeps the
+// entry's weight through the read buffer).
+//
+// Every push either advances tail (buffered) or increments dropped, so
+// pushes = tail + dropped costs one atomic write, not two; replaced counts
+// the pushes that were replacements, so hits = tail + dropped - replaced.
 type stripe struct {
-	tail    atomic.Uint64 // reads buffered so far (next place to fill)
-	head    atomic.Uint64 // next place to drain (written under Cache.mu)
-	dropped atomic.Uint64 // hits not buffered
-	misses  atomic.Uint64
-	buf     [stripeLen]atomic.Uint32 // slot+1 of a read; 0: empty
-	_       [64]byte                 // keep neighbours off this stripe's last cache line
+	tail     atomic.Uint64 // accesses buffered so far (next place to fill)
+	head     atomic.Uint64 // next place to drain (written under Cache.mu)
+	dropped  atomic.Uint64 // accesses not buffered
+	replaced atomic.Uint64 // fast-path replacements (buffered or dropped)
+	misses   atomic.Uint64
+	buf      [stripeLen]atomic.Uint64 // slot+1 of an access, | updateBit for a replacement; 0: empty
+	_        [64]byte                 // keep neighbours off this stripe's last cache line
 }
 
-// push records a hit on slot; it reports false when the stripe is full and
-// the read was dropped (it is still counted).
-func (s *stripe) push(slot uint32) bool {
+// push records an access (slot+1, with updateBit for a replacement); it
+// reports false when the stripe is full and the access was dropped (it is
+// still counted).
+func (s *stripe) push(x uint64) bool {
 	t := s.tail.Load()
 	if t-s.head.Load() >= stripeLen {
 		s.dropped.Add(1)
@@ -36,22 +47,44 @@ func (s *stripe) push(slot uint32) bool {
 		s.dropped.Add(1) // lost a race for this place: drop, do not retry
 		return true
 	}
-	s.buf[t&(stripeLen-1)].Store(slot + 1)
+	s.buf[t&(stripeLen-1)].Store(x)
 	return true
 }
 
-// hits returns the hits counted by this stripe.
-func (s *stripe) hits() uint64 { return s.tail.Load() + s.dropped.Load() }
+// pushHit records a read hit on slot; see push.
+func (s *stripe) pushHit(slot uint32) bool { return s.push(uint64(slot) + 1) }
 
-// drain hands every buffered read to hit. Called under Cache.mu.
-func (s *stripe) drain(hit func(slot uint32)) {
+// pushUpdate records a fast-path replacement of slot's value; see push.
+// The replacement is counted after it is pushed, so that a concurrent
+// Stats (counts loads replaced before tail and dropped) never subtracts a
+// replacement it has not counted as a push.
+func (s *stripe) pushUpdate(slot uint32) bool {
+	ok := s.push(uint64(slot) + 1 | updateBit)
+	s.replaced.Add(1)
+	return ok
+}
+
+// counts returns the read hits and fast-path replacements counted by this
+// stripe (replaced is loaded first: see pushUpdate).
+func (s *stripe) counts() (hits, replaced uint64) {
+	replaced = s.replaced.Load()
+	return s.tail.Load() + s.dropped.Load() - replaced, replaced
+}
+
+// drain hands every buffered access to hit or update, in order. Called
+// under Cache.mu.
+func (s *stripe) drain(hit, update func(slot uint32)) {
 	h, t := s.head.Load(), s.tail.Load()
 	for ; h != t; h++ {
 		x := s.buf[h&(stripeLen-1)].Swap(0)
 		if x == 0 {
-			break // a reader reserved this place but has not stored yet
+			break // a goroutine reserved this place but has not stored yet
 		}
-		hit(x - 1)
+		if x&updateBit != 0 {
+			update(uint32(x) - 1)
+		} else {
+			hit(uint32(x) - 1)
+		}
 	}
 	s.head.Store(h)
 }

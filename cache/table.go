@@ -11,12 +11,21 @@ const (
 	chunkLen  = 1 << chunkBits
 )
 
-// chunk holds chunkLen slots. keys[i] and values[i] are written under
-// Cache.mu and the write lock of keys[i]'s shard, and read under either.
+// chunk holds chunkLen slots. kv[i].key is written under Cache.mu and the
+// write lock of the key's shard, and read under either. kv[i].value is
+// written under that shard's write lock (and Cache.mu, except by the
+// replacement fast path, replace.go) and read under the shard's lock only.
 type chunk[K comparable, V any] struct {
-	keys      [chunkLen]K
-	values    [chunkLen]V
+	kv        [chunkLen]entry[K, V]
 	deadlines atomic.Pointer[[chunkLen]atomic.Int64] // nil until a slot here gets a deadline
+}
+
+// entry is one slot's key and value, side by side so that a lookup that
+// compares the key finds the value in the same cache line (for small K and
+// V); the price is padding when V is smaller than K's alignment.
+type entry[K comparable, V any] struct {
+	key   K
+	value V
 }
 
 // table is the chunk directory. The chunks a published table lists never

@@ -3,7 +3,9 @@
 //
 //   - BenchmarkGetPut: Caffeine's GetPutBenchmark shape — a prepopulated
 //     cache, scrambled Zipf keys, 100/75/50/25/0 % reads, at 1, 2 and 8
-//     goroutines.
+//     goroutines. Every write replaces the value of a present key.
+//   - BenchmarkSetEvict: every Set inserts a new key into a full cache (an
+//     insertion plus an eviction), at 1, 2 and 8 goroutines.
 //   - BenchmarkMemory: bytes per entry of 1M uint64→uint64 entries after
 //     runtime.GC (HeapAlloc delta / entries), with a bare map as baseline.
 //
