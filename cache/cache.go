@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"github.com/patinox/memory/cache/internal/tinylfu"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,9 @@ type Cache[K comparable, V any] struct {
 
 	count0  atomic.Int64 // published count, for Len
 	weight0 atomic.Int64 // published total, for Weight
+	// coldBelow is half the bound in force while the policy is TinyLFU, 0
+	// otherwise: below it Get skips the access buffer (see Get).
+	coldBelow atomic.Int64
 
 	mu           sync.Mutex // protects following fields (maintenance lock)
 	ev           Evictor
@@ -56,6 +60,7 @@ type Cache[K comparable, V any] struct {
 	share        float64 // the share of base memory pressure leaves (1: all)
 	growTimer    *time.Timer
 	byWeight     bool
+	skipCold     bool         // the policy is TinyLFU (see coldBelow)
 	wheel        *wheel.Wheel // nil until an entry has a deadline
 	timer        *time.Timer  // expiry timer, armed only when something is due
 	timerAt      int64        // clock ns the timer is armed for; 0: not armed
@@ -116,6 +121,8 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 	c.loads.init(context.Background())
 	c.tracker.init(o, c.forget)
 	c.base, c.share = c.capacity, 1
+	_, c.skipCold = c.ev.(*tinylfu.Policy)
+	c.setColdLocked()
 	c.fastReplace = !c.byWeight && c.tracker.reg == nil
 	if o.Pressure != nil {
 		c.watchPressure(o.Pressure)
@@ -140,10 +147,27 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 		st.misses.Add(1)
 		return v, false
 	}
+	if c.weight0.Load() < c.coldBelow.Load() {
+		// Less than half full (TinyLFU only): nothing can be evicted before
+		// the cache fills, so the hit is counted but not given to the policy,
+		// as Caffeine and otter do; reads of a cold cache cost no buffering
+		// and no drain.
+		st.dropped.Add(1)
+		return v, true
+	}
 	if !st.pushHit(slot) {
 		c.scheduleDrain()
 	}
 	return v, true
+}
+
+// setColdLocked sets the occupancy below which Get skips the access
+// buffer: half the bound in force, for TinyLFU (other policies order
+// entries by every access, and their users may rely on it).
+func (c *Cache[K, V]) setColdLocked() {
+	if c.skipCold {
+		c.coldBelow.Store(c.capacity / 2)
+	}
 }
 
 // lookup returns k's live value and slot, read under its shard's read lock;

@@ -74,7 +74,10 @@
 //     frequencies) are approximate for concurrent goroutines (exact for one
 //     goroutine whose accesses are drained before each insert). An access
 //     buffered just before its slot is reused may be credited to the slot's
-//     new entry.
+//     new entry. With TinyLFU, hits on a cache less than half full are
+//     counted but not given to the policy at all (as in Caffeine and otter:
+//     nothing can be evicted before the cache fills), so a cold cache's
+//     reads cost no buffering.
 //   - A plain replacement keeps the key object first stored (an equal one:
 //     this shows only for float keys +0 and -0).
 //   - The timer wheel's resolution is about one second: OnEvict(Expired) may

@@ -340,6 +340,7 @@ func (c *Cache[K, V]) rebound(why Reason, change func()) bool {
 	c.drainLocked()
 	change()
 	c.capacity = c.boundLocked()
+	c.setColdLocked()
 	c.ev.SetCapacity(c.capacity)
 	pending := c.evictLocked(why, 0, nil)
 	c.publishLocked()
