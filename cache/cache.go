@@ -232,7 +232,7 @@ func (c *Cache[K, V]) set(k K, v V, ttl int64) {
 			return
 		}
 	}
-	id := c.tracker.track(k, v, w)
+	id := c.tracker.track(v, w)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

@@ -47,7 +47,9 @@ func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) 
 		c.setWeightLocked(s, w)
 	} else {
 		c.addLocked(s, w)
-		c.tracker.put(s, id)
+		if drop := c.tracker.adopt(s, v, id); drop != noRelease {
+			pending = append(pending, removal[K, V]{detach: drop, reason: numReasons})
+		}
 		c.ev.Add(s, h, w)
 	}
 	c.scheduleLocked(s, deadline, now)
@@ -63,39 +65,30 @@ func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) 
 // settles the registrations of old and of its replacement v (new id).
 func (c *Cache[K, V]) replaceTrackedLocked(pending []removal[K, V], s uint32, k K, old, v V, why Reason, id releaseID) []removal[K, V] {
 	oldID := c.tracker.get(s)
-	if (id == noRelease && oldID == noRelease) || !same(old, v) {
-		c.tracker.put(s, id)
-		return c.report(pending, k, old, why, oldID)
-	}
-	// the same object again: one registration is enough
-	keep, drop := oldID, id
-	if keep == noRelease {
-		keep, drop = id, noRelease
-	}
-	c.tracker.put(s, keep)
-	pending = c.report(pending, k, old, why, noRelease)
+	drop := id
+	var release releaseID
+	if oldID == noRelease || !same(old, v) {
+		// A new value (or the same one, untracked until now): the old
+		// value's registration is released if no other entry holds it.
+		release = c.tracker.take(s)
+		drop = c.tracker.adopt(s, v, id)
+	} // else the same object again: its registration stays, id is dropped
+	pending = c.report(pending, k, old, why, release)
 	if drop != noRelease {
 		pending = append(pending, removal[K, V]{detach: drop, reason: numReasons})
 	}
 	return pending
 }
 
-// forget removes k if its value is the tracked value id, which the registry
-// is releasing on its own (Reclaim, ReleaseMatching, Shutdown). Called by the
-// value's cleanup, on a registry goroutine.
-func (c *Cache[K, V]) forget(k K, id releaseID) {
-	h := c.hash(k)
+// forget removes every entry holding the tracked value id, which the
+// registry is releasing on its own (Reclaim, ReleaseMatching, Shutdown).
+// Called by the value's cleanup, on a registry goroutine.
+func (c *Cache[K, V]) forget(id releaseID) {
 	c.mu.Lock()
-	sh := c.shardOf(h)
-	sh.mu.RLock()
-	s, ok := c.slotOf(sh, h, k)
-	sh.mu.RUnlock()
-	if !ok || c.tracker.get(s) != id {
-		c.mu.Unlock()
-		return
+	var pending []removal[K, V]
+	for _, hs := range c.tracker.forgetAll(id) { // the registry is releasing it already
+		pending = c.removeLocked(hs, Pressure, 0, pending)
 	}
-	c.tracker.take(s) // the registry is releasing it already
-	pending := c.removeLocked(s, Pressure, 0, nil)
 	c.publishLocked()
 	c.mu.Unlock()
 	c.notify(pending)

@@ -80,11 +80,12 @@ type Options[K comparable, V any] struct {
 	// any reason, Close and Clear included. The cache then owns such values:
 	// do not close them yourself. A value the registry releases on its own
 	// (Reclaim under memory pressure, ReleaseMatching, Shutdown) leaves the
-	// cache with Reason Pressure. Setting the same comparable value again
-	// under its key keeps its one registration, but each key registers its
-	// value: do not store one resource under two keys (it would be released
-	// twice). A value that left the cache has been (or is being) released:
-	// do not Set it again.
+	// cache with Reason Pressure, under every key that held it. A value is
+	// registered once however many keys hold it (equal comparable values,
+	// typically one pointer, are the same resource) and released when the
+	// last of its entries leaves. Values that are not comparable are
+	// registered per entry. A value that left the cache has been (or is
+	// being) released: do not Set it again.
 	Registry *resource.Registry
 	// ReleasePriority is the registry priority of cached values (zero: Low).
 	ReleasePriority resource.Priority

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"reflect"
+	"slices"
 	"sync/atomic"
 
 	"github.com/patinox/memory/resource"
@@ -22,13 +23,20 @@ const noRelease releaseID = 0
 
 // tracker registers values that hold resources (io.Closer or Cleaner) in
 // Options.Registry and releases them through its scheduler when they leave
-// the cache. Its ids table is guarded by Cache.mu.
+// the cache. One value stored under several keys (the same comparable
+// value: typically one pointer) has one registration, released when the
+// last of its entries leaves. Its fields after init are guarded by
+// Cache.mu.
 type tracker[K comparable, V any] struct {
 	reg      *resource.Registry // nil: tracking off
 	opts     []resource.Option
-	dynamic  bool // V is an interface type: check each value
-	ids      []releaseID
-	onForget func(K, releaseID) // removes an entry the registry released by itself
+	dynamic  bool            // V is an interface type: check each value
+	onForget func(releaseID) // removes the entries of a value the registry released by itself
+
+	ids     []releaseID            // by slot
+	holders map[releaseID][]uint32 // the slots holding each registration
+	byValue map[any]releaseID      // the registration of each comparable tracked value
+	valueOf map[releaseID]any      // the inverse of byValue
 }
 
 var (
@@ -36,7 +44,7 @@ var (
 	cleanerType = reflect.TypeFor[Cleaner]()
 )
 
-func (t *tracker[K, V]) init(o *Options[K, V], forget func(K, releaseID)) {
+func (t *tracker[K, V]) init(o *Options[K, V], forget func(releaseID)) {
 	if o.Registry == nil {
 		return
 	}
@@ -66,9 +74,9 @@ func cleanupOf[V any](v V) func(context.Context) error {
 	return nil
 }
 
-// track registers v (stored under k) if it holds a resource. Called with no
+// track registers v if it holds a resource. Called with no
 // lock held (the registry may call observers).
-func (t *tracker[K, V]) track(k K, v V, w int64) releaseID {
+func (t *tracker[K, V]) track(v V, w int64) releaseID {
 	if t.reg == nil {
 		return noRelease
 	}
@@ -80,7 +88,7 @@ func (t *tracker[K, V]) track(k K, v V, w int64) releaseID {
 	forget := t.onForget
 	cleanup := func(ctx context.Context) error {
 		if id := releaseID(self.Load()); id != noRelease {
-			forget(k, id) // released by the registry itself: leave the cache
+			forget(id) // released by the registry itself: leave the cache
 		}
 		return clean(ctx)
 	}
@@ -96,15 +104,34 @@ func (t *tracker[K, V]) track(k K, v V, w int64) releaseID {
 	return id
 }
 
-// put records id for slot s (a new entry).
-func (t *tracker[K, V]) put(s uint32, id releaseID) {
-	if t.reg == nil {
-		return
+// adopt records that slot s now holds v, freshly registered as id (or
+// noRelease). If v is already tracked under another slot, s shares that
+// registration and the fresh one is returned as drop, to detach without
+// running its cleanup.
+func (t *tracker[K, V]) adopt(s uint32, v V, id releaseID) (drop releaseID) {
+	if t.reg == nil || id == noRelease {
+		return noRelease
 	}
 	for len(t.ids) <= int(s) {
 		t.ids = append(t.ids, noRelease)
 	}
+	key, ok := identity(v)
+	if ok {
+		if prev, found := t.byValue[key]; found {
+			id, drop = prev, id
+		} else {
+			if t.byValue == nil {
+				t.byValue, t.valueOf = make(map[any]releaseID), make(map[releaseID]any)
+			}
+			t.byValue[key], t.valueOf[id] = id, key
+		}
+	}
+	if t.holders == nil {
+		t.holders = make(map[releaseID][]uint32)
+	}
 	t.ids[s] = id
+	t.holders[id] = append(t.holders[id], s)
+	return drop
 }
 
 // get returns the id of slot s.
@@ -115,13 +142,59 @@ func (t *tracker[K, V]) get(s uint32) releaseID {
 	return noRelease
 }
 
-// take forgets and returns the id of slot s (the entry left).
+// take forgets the registration of slot s (its entry left) and returns it
+// if s was its last holder (then it is to be released), else noRelease.
 func (t *tracker[K, V]) take(s uint32) releaseID {
 	id := t.get(s)
-	if id != noRelease {
+	if id == noRelease {
+		return noRelease
+	}
+	t.ids[s] = noRelease
+	hs := t.holders[id]
+	if i := slices.Index(hs, s); i >= 0 {
+		hs = slices.Delete(hs, i, i+1)
+	}
+	if len(hs) > 0 {
+		t.holders[id] = hs
+		return noRelease
+	}
+	t.drop(id)
+	return id
+}
+
+// forgetAll forgets registration id, which the registry is releasing on
+// its own, and returns the slots that held it (their entries must leave).
+func (t *tracker[K, V]) forgetAll(id releaseID) []uint32 {
+	hs := t.holders[id]
+	for _, s := range hs {
 		t.ids[s] = noRelease
 	}
-	return id
+	t.drop(id)
+	return hs
+}
+
+func (t *tracker[K, V]) drop(id releaseID) {
+	delete(t.holders, id)
+	if key, ok := t.valueOf[id]; ok {
+		delete(t.byValue, key)
+		delete(t.valueOf, id)
+	}
+}
+
+// identity returns v as a map key when v is comparable, so that the same
+// value stored twice can be recognized.
+func identity[V any](v V) (key any, ok bool) {
+	key = any(v)
+	if t := reflect.TypeOf(key); t == nil || !t.Comparable() {
+		return nil, false
+	}
+	defer func() {
+		if recover() != nil { // an interface field holding an uncomparable value
+			key, ok = nil, false
+		}
+	}()
+	_ = map[any]struct{}{key: {}} // hashing panics for an uncomparable dynamic value
+	return key, true
 }
 
 // release hands a removed value to the registry's scheduler. Called with no

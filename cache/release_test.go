@@ -18,8 +18,12 @@ type conn struct {
 
 func (c *conn) Close() error { c.closes.Add(1); return nil }
 
-// blob carries a cleanup through the Cleaner interface.
-type blob struct{ cleaned *atomic.Int32 }
+// blob carries a cleanup through the Cleaner interface; equal blobs are
+// the same resource (n tells them apart).
+type blob struct {
+	cleaned *atomic.Int32
+	n       int
+}
 
 func (b blob) Cleanup(context.Context) error { b.cleaned.Add(1); return nil }
 
@@ -102,7 +106,7 @@ func TestRegistryShutdownEmptiesCache(t *testing.T) {
 		}
 		defer c.Close()
 		for i := range 5 {
-			c.Set(i, blob{&cleaned})
+			c.Set(i, blob{&cleaned, i})
 		}
 		c.Set(99, "plain string: not tracked")
 		if got := reg.Len(); got != 5 {
@@ -263,6 +267,54 @@ func TestRegistryReclaim(t *testing.T) {
 		c.Close()
 		if err := reg.Shutdown(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestSharedValue: one value stored under several keys is registered once
+// and released once, when the last of its entries leaves (deleting one key
+// must not close a value another key still returns); the registry
+// releasing it on its own removes every entry holding it.
+func TestSharedValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := newRegistry(t)
+		defer func() { _ = reg.Shutdown(context.Background()) }()
+		c, err := New(&Options[string, *conn]{MaxEntries: 10, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		shared, other := &conn{name: "shared"}, &conn{name: "other"}
+		c.Set("a", shared)
+		c.Set("b", shared)
+		c.Set("c", shared)
+		if got := reg.Len(); got != 1 {
+			t.Fatalf("one value under three keys: %d registrations, want 1", got)
+		}
+		c.Delete("a")
+		c.Set("b", other) // b's value replaced: shared still under c
+		synctest.Wait()
+		if n := shared.closes.Load(); n != 0 {
+			t.Fatalf("shared closed %d times while key c still holds it", n)
+		}
+		if v, ok := c.Get("c"); !ok || v != shared {
+			t.Fatalf("Get(c) = %v, %v", v, ok)
+		}
+		c.Delete("c")
+		synctest.Wait()
+		if n := shared.closes.Load(); n != 1 {
+			t.Fatalf("shared closed %d times after its last key left, want 1", n)
+		}
+		// The registry releases a shared value by itself: every key holding
+		// it leaves the cache.
+		c.Set("x", other)
+		c.Set("y", other)
+		if _, err := reg.Reclaim(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if c.Len() != 0 || other.closes.Load() != 1 {
+			t.Fatalf("after Reclaim: Len %d, other closed %d times; want 0 and 1", c.Len(), other.closes.Load())
 		}
 	})
 }
