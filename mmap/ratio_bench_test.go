@@ -70,9 +70,27 @@ func BenchmarkScanRatio(b *testing.B) {
 // times faster 64-byte reads at random offsets of the warm 256 MiB file are
 // through ViewOf and Map.ReadAt than through pread (target ≥ 10 for ViewOf),
 // and the same random reads from a Go []byte holding the file (ns/memory),
-// the floor set by cache and TLB misses.
+// the floor set by cache and TLB misses. pages=small reads the file as it
+// was written (4 KiB page cache folios, one TLB entry per 4 KiB);
+// pages=huge first drops it from the page cache so that mapping it reads it
+// back in large folios, and maps it with Advise(HugePage) (2 MiB entries
+// where the kernel allows: huge-MiB reports how much).
 func BenchmarkRandom64Ratio(b *testing.B) {
 	path := benchFile(b)
+	b.Run("pages=small", func(b *testing.B) { random64Ratio(b, path, false) })
+	b.Run("pages=huge", func(b *testing.B) {
+		ok, err := rereadFromDisk(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !ok {
+			b.Skip("cannot drop the file from the page cache here")
+		}
+		random64Ratio(b, path, true)
+	})
+}
+
+func random64Ratio(b *testing.B, path string, huge bool) {
 	m, err := mmap.Open(path, mmap.ReadOnly)
 	if err != nil {
 		b.Fatal(err)
@@ -83,7 +101,13 @@ func BenchmarkRandom64Ratio(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
+	if huge {
+		if err := m.Advise(mmap.HugePage); err != nil {
+			b.Skipf("Advise(HugePage): %v", err)
+		}
+	}
 	_ = m.View(func(d []byte) error { sinkU64 += sumWords(d); return nil }) // map every page
+	hugeMiB := hugeMappedMiB()
 	const batch = 1024
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -128,4 +152,7 @@ func BenchmarkRandom64Ratio(b *testing.B) {
 	b.ReportMetric(float64(tRead.Nanoseconds())/n, "ns/readat")
 	b.ReportMetric(float64(tPread.Nanoseconds())/n, "ns/pread")
 	b.ReportMetric(float64(tMem.Nanoseconds())/n, "ns/memory")
+	if huge {
+		b.ReportMetric(hugeMiB, "huge-MiB")
+	}
 }
