@@ -70,7 +70,8 @@ type entry struct {
 
 	// Owned by the current claim holder (handed on through the scheduler lock).
 	prepared bool
-	pooled   bool // recycled after a plain release (see recycle)
+	pooled   bool // may be recycled (see recycle.go)
+	recycle  bool // its Guard released it: finish may recycle it
 	attempts int32
 	pending  atomic.Int32 // dependents this entry still waits for, plus one while preparing
 	ac       *attemptCtx  // the cleanup's context; lives in the Guard, box or plainEntry

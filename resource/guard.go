@@ -53,16 +53,7 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 		return nil, errors.New("resource: Track: nil cleanup")
 	}
 	if r.cfg.leaks == LeaksOff {
-		g := &Guard[T]{v: v, fn: cleanup}
-		e := r.newEntry(opts)
-		e.run, e.ac = g, &g.actx
-		if err := e.apply(opts); err != nil {
-			return nil, err
-		}
-		if err := g.insert(r, e); err != nil {
-			return nil, err
-		}
-		return g, nil
+		return trackPlain(r, v, cleanup, opts)
 	}
 	var stack []uintptr
 	if r.sampleStack() {
@@ -81,6 +72,31 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 		return nil, err
 	}
 	b.cleanup = runtime.AddCleanup(g, leakFound, &b.entry)
+	return g, nil
+}
+
+// trackPlain is Track with LeaksOff: the Guard is e's runner, and the
+// entry is a recycled one when the options allow it (see recycle.go).
+func trackPlain[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts []Option) (*Guard[T], error) {
+	g := &Guard[T]{v: v, fn: cleanup}
+	p, plain, err := parsePlain(opts)
+	if err != nil {
+		return nil, err
+	}
+	if plain {
+		if g.e, g.inc, g.id, err = r.insertRecycled(g, &g.actx, p, shardFor(g, r.mask)); err != nil {
+			return nil, err
+		}
+		return g, nil
+	}
+	e := &entry{}
+	e.run, e.ac = g, &g.actx
+	if err := e.apply(opts); err != nil {
+		return nil, err
+	}
+	if err := g.insert(r, e); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -113,12 +129,8 @@ func (g *Guard[T]) Release(ctx context.Context) error {
 		return errReleased(g.id)
 	}
 	g.stopLeakCheck()
-	r := e.reg
-	if err := r.releaseClaimed(ctx, e); err != nil {
-		return err
-	}
-	r.recycle(e)
-	return nil
+	e.recycle = e.pooled
+	return e.reg.releaseClaimed(ctx, e)
 }
 
 // stopLeakCheck cancels the runtime cleanup once the Guard has won its

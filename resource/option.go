@@ -97,29 +97,75 @@ func (e *entry) ext() *extra {
 
 // apply sets e's options; it fails on the first invalid one.
 func (e *entry) apply(opts []Option) error {
-	e.prio = uint8(Normal)
+	p := plainOpts{prio: uint8(Normal)}
 	for i := range opts {
 		o := &opts[i]
-		switch o.key {
-		case optPriority:
-			if p := Priority(o.n); !p.valid() {
-				return fmt.Errorf("resource: WithPriority(%d): no such priority", o.n)
-			}
-			e.prio = uint8(o.n)
-		case optKind:
-			e.kind = o.s
-		case optSize:
-			if o.n < 0 {
-				return fmt.Errorf("resource: WithSize(%d): size must be >= 0", o.n)
-			}
-			e.size.Store(o.n)
-		default:
-			if err := e.applyExtra(o); err != nil {
-				return err
-			}
+		ok, err := p.set(o)
+		if err == nil && !ok {
+			err = e.applyExtra(o)
+		}
+		if err != nil {
+			return err
 		}
 	}
+	e.setPlain(p)
 	return nil
+}
+
+// plainOpts are the options an entry keeps in its own fields.
+type plainOpts struct {
+	kind string
+	size int64
+	prio uint8
+}
+
+// set records o if it is a plain option (ok), failing if it is invalid.
+// Small enough to inline: the errors are built out of line.
+func (p *plainOpts) set(o *Option) (ok bool, err error) {
+	switch o.key {
+	case optPriority:
+		if !Priority(o.n).valid() {
+			return true, errPriority(o.n)
+		}
+		p.prio = uint8(o.n)
+	case optKind:
+		p.kind = o.s
+	case optSize:
+		if o.n < 0 {
+			return true, errSize(o.n)
+		}
+		p.size = o.n
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+func errPriority(n int64) error { return fmt.Errorf("resource: WithPriority(%d): no such priority", n) }
+
+func errSize(n int64) error { return fmt.Errorf("resource: WithSize(%d): size must be >= 0", n) }
+
+// parsePlain parses opts if they are all plain (plain), failing on the
+// first invalid one.
+func parsePlain(opts []Option) (p plainOpts, plain bool, err error) {
+	p.prio = uint8(Normal)
+	for i := range opts {
+		ok, err := p.set(&opts[i])
+		if err != nil || !ok {
+			return p, ok, err
+		}
+	}
+	return p, true, nil
+}
+
+// setPlain stores p in e (the kind only if it changes: a pointer write
+// costs a write barrier while the GC marks).
+func (e *entry) setPlain(p plainOpts) {
+	e.prio = p.prio
+	if e.kind != p.kind {
+		e.kind = p.kind
+	}
+	e.size.Store(p.size)
 }
 
 func (e *entry) applyExtra(o *Option) error {

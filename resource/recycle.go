@@ -2,64 +2,89 @@ package resource
 
 // Entries of LeaksOff Guards are recycled: Track would otherwise allocate
 // one entry per resource, and on the hot path (Track then Release) that
-// allocation cost more than everything else together.
+// allocation cost more than everything else together. Each shard keeps a
+// short free list under its lock, which Track and finish take anyway.
 //
 // The rules that make it safe:
-//   - Only an entry whose options need no extra (priority, kind and size
-//     only) is handed out from the pool (newEntry), so e.x is nil for every
+//   - Only an entry whose options are plain (priority, kind and size) comes
+//     from a free list (insertRecycled), so e.x is nil for every
 //     incarnation and never written; it never has timers, dependencies,
 //     fallbacks or a leak watch.
-//   - Only Guard.Release recycles, after the cleanup succeeded on the
-//     Guard's goroutine, while the registry is running, and only if nothing
-//     ever linked to the entry (links is nil: no dependent, no waiter). The
-//     entry is then in no table, queue, timer heap or link, and its attempt
-//     context lives in the Guard, not in the entry.
+//   - Only an entry released through its Guard's Release (e.recycle) that
+//     succeeded is recycled, by finish, in the critical section that takes
+//     it out of the table, while the registry runs, without an observer
+//     (events are emitted after finish), and only if nothing ever linked to
+//     it (links is nil: no dependent, no waiter). Whoever finishes it (the
+//     Guard's goroutine, or a worker after a hand-off) touches it no more,
+//     and its attempt context lives in the Guard, not in the entry.
 //   - Each reuse bumps the incarnation in the state word. Code holding an
 //     entry it did not claim (a stale Guard, a lookup by ID, a snapshot)
 //     claims with claimInc and reads the entry's plain fields only under the
 //     shard lock, so it can neither win nor read the next resource.
 
-// plainOptions reports whether opts set only fields kept in the entry
-// itself (no extra).
-func plainOptions(opts []Option) bool {
-	for i := range opts {
-		switch opts[i].key {
-		case optPriority, optKind, optSize:
-		default:
-			return false
-		}
+// maxFree bounds the recycled entries a shard keeps.
+const maxFree = 32
+
+// insertRecycled registers the resource of a LeaksOff Guard whose options
+// are plain (p): its entry comes from shard idx's free list, or is new,
+// and is set up and published under the shard's lock. It returns the
+// entry, its incarnation and ID.
+func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx uint64) (*entry, uint32, ID, error) {
+	born := r.now()
+	sh := &r.shards[idx]
+	sh.mu.Lock()
+	if r.phase.Load() != int32(PhaseRunning) {
+		sh.mu.Unlock()
+		return nil, 0, 0, errShuttingDown()
 	}
-	return true
+	var e *entry
+	if n := len(sh.free); n > 0 {
+		e = sh.free[n-1]
+		sh.free[n-1] = nil
+		sh.free = sh.free[:n-1]
+	} else {
+		e = &entry{pooled: true, reg: r}
+	}
+	s, gen, err := sh.t.add(e)
+	if err != nil {
+		sh.free = append(sh.free, e)
+		sh.mu.Unlock()
+		return nil, 0, 0, err
+	}
+	e.run, e.ac, e.born = run, ac, born
+	e.setPlain(p)
+	e.id = r.makeID(s, gen, idx)
+	sh.registered++
+	inc, id := e.inc, e.id
+	sh.mu.Unlock()
+	if r.obs != nil { // only this Guard's Release can recycle e: its fields stay
+		r.emit(Registered, e, 0, nil)
+	}
+	return e, inc, id, nil
 }
 
-// newEntry returns an unpublished, live entry for a LeaksOff Guard: a
-// recycled one when opts allow it (plainOptions), else a new one.
-func (r *Registry) newEntry(opts []Option) *entry {
-	if !plainOptions(opts) {
-		return &entry{}
-	}
-	if e, _ := r.free.Get().(*entry); e != nil {
-		return e
-	}
-	return &entry{pooled: true}
+// recyclableLocked reports whether e, which its Guard has just released
+// successfully and finish has taken out of sh's table, may be recycled: no
+// observer will read it (events are emitted after finish), nothing ever
+// linked to it, the registry runs (so no Shutdown snapshot can hold it) and
+// sh has room.
+func (r *Registry) recyclableLocked(sh *shard, e *entry) bool {
+	return r.obs == nil && e.links.Load() == nil && r.phase.Load() == int32(PhaseRunning) && len(sh.free) < maxFree
 }
 
-// recycle puts e, whose release by its Guard just succeeded, back in the
-// pool under a new incarnation if the rules above allow it.
-func (r *Registry) recycle(e *entry) {
-	if !e.pooled || e.links.Load() != nil || r.phase.Load() != int32(PhaseRunning) {
-		return
-	}
-	if e.kind != "" { // skipped when empty: a pointer write costs a write barrier during GC
-		e.kind = ""
-	}
-	// run and ac point into the old Guard: cleared so that the pool does
-	// not keep the released value reachable.
+// recycleLocked clears e, gives it a new incarnation (live, unpublished)
+// and puts it on sh's free list. Its final state is never stored: nobody
+// can wait for it (no links).
+func (sh *shard) recycleLocked(e *entry) {
+	// The kind stays (setPlain writes it only if the next one differs: a
+	// pointer write costs a write barrier while the GC marks); run and ac
+	// point into the old Guard: cleared so that the free list does not keep
+	// the released value reachable.
 	e.size.Store(0)
 	e.born, e.run, e.ac = 0, nil, nil
-	e.prio, e.reason, e.prepared, e.attempts = 0, 0, false, 0
+	e.prio, e.reason, e.prepared, e.attempts, e.recycle = 0, 0, false, 0, false
 	e.pending.Store(0)
 	e.inc++
 	e.setState(stLive)
-	r.free.Put(e)
+	sh.free = append(sh.free, e)
 }

@@ -34,13 +34,12 @@ type Registry struct {
 	shut   shutdownState
 
 	unwatch func() // ends the pressure subscription; nil without Options.Pressure
-
-	free sync.Pool // recycled entries of LeaksOff Guards (see recycle.go)
 }
 
 type shard struct {
-	mu sync.Mutex // protects following fields
-	t  table
+	mu   sync.Mutex // protects following fields
+	t    table
+	free []*entry // recycled entries (see recycle.go), at most maxFree
 	// Counters of resources that entered and left this shard.
 	registered, succeeded, fellBack, failed, detached uint64
 
@@ -368,6 +367,11 @@ func (r *Registry) finish(e *entry, st uint32, out outcome) {
 	switch out {
 	case outSucceeded:
 		sh.succeeded++
+		if e.recycle && r.recyclableLocked(sh, e) {
+			sh.recycleLocked(e)
+			sh.mu.Unlock()
+			return
+		}
 	case outFellBack:
 		sh.fellBack++
 	case outFailed:
