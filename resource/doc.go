@@ -79,13 +79,18 @@
 //
 // # Cost
 //
-// Track plus Release is one allocation with LeaksOff (the Guard carries
-// the registry's entry) and four with leak detection (runtime.AddCleanup
-// accounts for two), two clock reads, and two uncontended lock round trips
-// on a shard of the live table. Shards are picked by the address of the new
-// entry, so goroutines on different Ps rarely share one; no global lock or
-// counter is on this path. BenchmarkTrackRelease and BenchmarkBaseline
-// (the runtime operations it is built from, for proportion) measure it.
+// Track plus Release is one allocation with LeaksOff (the 80-byte Guard,
+// which holds the value, the cleanup and its attempt context; the
+// registry's entry is recycled through a per-shard free list, see
+// recycle.go) and four with leak detection (runtime.AddCleanup accounts for
+// two), two clock reads, and two uncontended lock round trips on a shard of
+// the live table. Shards are picked by the address of the new Guard, so
+// goroutines on different Ps rarely share one; no global lock or counter is
+// on this path. BenchmarkTrackRelease and BenchmarkBaseline (the runtime
+// operations it is built from, for proportion) measure it.
+//
+// Sizes can change while a resource lives (SetSize: a mapping that grew);
+// Reclaim and the pressure reaction weigh resources by their latest size.
 //
 // # Caveats
 //
