@@ -20,9 +20,11 @@
 // "More often" is estimated by a 4-bit count-min sketch (four counters per
 // key inside one 64-byte block) sized to the capacity. Every 10×capacity
 // increments all counters are halved, so the sketch reflects recent
-// popularity (aging). A candidate with frequency ≥ 6 that loses is still
-// admitted with probability 1/128, so an attacker who inflates a victim's
-// frequency cannot lock every newcomer out (hash flooding).
+// popularity (aging). On a tie, the candidate (just requested) wins if the
+// victim has not been requested for 8×capacity requests. A candidate with
+// frequency ≥ 6 that loses is still admitted with probability 1/128, so an
+// attacker who inflates a victim's frequency cannot lock every newcomer out
+// (hash flooding).
 //
 // # Window adaptation
 //
@@ -39,18 +41,34 @@
 // chosen by hash, feed every simulation, whose capacity is the cache's
 // divided by 2^r, but at least 1024 (small caches simulate every key). After
 // each epoch of about capacity requests, a simulation's score is its hits in
-// the epoch plus 0.8× its previous score; when the best score beats the
-// current window's by 2%, the cache moves its window one grid step toward
+// the epoch plus 0.9× its previous score; when the best score beats the
+// current window's by 1%, the cache moves its window one grid step toward
 // the best. Growing the window moves main-space LRU entries into it, at most
 // 1000 per operation; shrinking sends window LRU entries to probation.
+//
+// A move back against the previous one means the scores chase a workload
+// that alternates faster than they average (LIRS's zigzag trace: each
+// switch costs the cache more than the better window gains), so it doubles
+// the epoch, up to 8 base epochs; a move that continues the previous one
+// halves it again (Rprop's step rule applied to the decision period).
+//
+// # Stale history
+//
+// Halving keeps the order of old counts: after a phase whose keys are never
+// requested again, their counts still beat every newcomer's for several
+// aging periods, and the main space stays frozen with them. Every 21 epochs
+// a trial copies the simulation of the current window with its sketch
+// cleared and runs it beside the original for 4 epochs; if the copy scores
+// 5% more hits, the history is stale and every simulation and the cache
+// clear their sketches.
 //
 // Weighted caches (some weight other than 1) use Caffeine's hill climber
 // instead, since sampling keys says little about their weights.
 //
 // Entries are dense slot numbers assigned by the cache; per-entry state
-// (hash, weight, links) lives in a slice indexed by slot, so the policy
-// allocates nothing per operation once the slice and the simulations' maps
-// have grown.
+// (hash, weight, links, time of the last request) lives in a slice indexed
+// by slot, so the policy allocates nothing per operation once the slice and
+// the simulations' maps have grown.
 //
 // # Caveats
 //
@@ -62,10 +80,16 @@
 // already reused by another key is credited to the new key.
 //
 // The simulations cost memory and time: six policies of min(capacity,
-// 1024…2047) entries, about 80 bytes each with their key maps (at most about
-// 1 MiB per cache, whatever its capacity). Requests for sampled keys cost
-// seven policy updates instead of one; in caches of up to 2047 entries every
-// key is sampled, so their maintenance is about seven times Caffeine's. The sketch's estimates saturate at 15; the sketch is sized for the
+// 1024…2047) entries, plus the trial's copy, about 80 bytes each with their
+// key maps (at most about 1.2 MiB per cache, whatever its capacity).
+// Requests for sampled keys cost seven policy updates instead of one (eight
+// during a trial, 4 epochs in 21); in caches of up to 2047 entries
+// every key is sampled, so their maintenance is about seven times
+// Caffeine's. The tie-break's request clock is 32 bits: an entry idle for
+// more than 2^32 requests may look recent again, which only forgoes the
+// tie-break. In weighted caches the idle limit is 8×capacity requests with
+// the capacity in weight units, so with byte weights it rarely applies.
+// The sketch's estimates saturate at 15; the sketch is sized for the
 // capacity of unit-weight caches and for the entry count of weighted ones
 // (capped at 2^26 counters).
 package tinylfu

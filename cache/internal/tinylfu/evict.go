@@ -105,7 +105,7 @@ func (p *Policy) pick() (uint32, bool) {
 		p.cand = p.nodes[c].next
 		return c, true
 	}
-	if p.admit(p.nodes[c].hash, p.nodes[v].hash) {
+	if p.admit(c, v) {
 		p.vic = p.nodes[v].next
 		p.cand = p.nodes[c].next
 		return v, true
@@ -161,20 +161,37 @@ func (p *Policy) popHeavy() (uint32, bool) {
 	return 0, false
 }
 
-// admit reports whether the candidate should replace the victim: a higher
-// estimated frequency wins; a warm candidate (frequency ≥ 6) that loses is
-// still admitted with probability 1/128, so an attacker who raises a
-// victim's frequency (hash flooding) cannot lock newcomers out.
-func (p *Policy) admit(candidate, victim uint64) bool {
-	vf := p.sketch.frequency(victim)
-	cf := p.sketch.frequency(candidate)
+// admit reports whether the candidate slot should replace the victim slot:
+// a higher estimated frequency wins; on a tie, the candidate wins if the
+// victim has not been requested for staleAge×capacity requests (its count
+// is history that no longer predicts, and the candidate was just
+// requested); a warm candidate (frequency ≥ 6) that loses is still admitted
+// with probability 1/128, so an attacker who raises a victim's frequency
+// (hash flooding) cannot lock newcomers out.
+func (p *Policy) admit(candidate, victim uint32) bool {
+	vf := p.sketch.frequency(p.nodes[victim].hash)
+	cf := p.sketch.frequency(p.nodes[candidate].hash)
 	if cf > vf {
+		return true
+	}
+	if cf == vf && p.stale(victim) {
 		return true
 	}
 	if cf >= p.cfg.admitThreshold {
 		return p.random()&127 == 0
 	}
 	return false
+}
+
+// stale reports whether the entry in slot has not been requested for
+// staleAge×capacity requests. Ages are modulo 2^32 requests: an entry idle
+// for longer may look young again, which only forgoes the tie-break.
+func (p *Policy) stale(slot uint32) bool {
+	if p.cfg.staleAge <= 0 {
+		return false
+	}
+	age := p.ticks - p.nodes[slot].stamp
+	return float64(age) > p.cfg.staleAge*float64(p.capacity)
 }
 
 // random is a xorshift64* generator (deterministic, so runs reproduce).

@@ -19,6 +19,11 @@ type config struct {
 	shadowDecay      float64   // weight of past epochs in a simulation's score
 	shadowMargin     float64   // relative score lead needed to switch windows
 	shadowStep       bool      // move one grid step toward the best window at a time
+	maxEpochMul      int       // longest epoch, in base epochs, after the window oscillates
+	staleAge         float64   // on a frequency tie, a victim idle this many capacities loses
+	trialEvery       int       // epochs between fresh-sketch trials (0: none)
+	trialLen         int       // epochs a trial lasts
+	trialMargin      float64   // relative hit lead that makes a trial clear the sketch
 }
 
 var defaults = config{
@@ -36,9 +41,14 @@ var defaults = config{
 	grid:             []float64{0.01, 0.10, 0.25, 0.50, 0.80, 0.99},
 	minShadow:        1024,
 	epochFactor:      1,
-	shadowDecay:      0.8,
-	shadowMargin:     0.02,
+	shadowDecay:      0.9,
+	shadowMargin:     0.01,
 	shadowStep:       true,
+	maxEpochMul:      8,
+	staleAge:         8,
+	trialEvery:       16,
+	trialLen:         4,
+	trialMargin:      0.05,
 }
 
 // Policy is an adaptive W-TinyLFU evictor for one cache. It implements the
@@ -61,6 +71,7 @@ type Policy struct {
 	climber climber
 	shadows shadows
 	rng     uint64
+	ticks   uint32 // requests (Add and hits), for node.stamp; wraps
 
 	// Eviction round state (see evict.go).
 	round   bool
@@ -145,6 +156,8 @@ func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
 	weight = max(weight, 0)
 	n := &p.nodes[slot]
 	n.hash, n.weight = hash, weight
+	p.ticks++
+	n.stamp = p.ticks
 	if weight != 1 && !p.weighted {
 		p.weighted = true
 	}
@@ -178,6 +191,8 @@ func (p *Policy) Hit(slot uint32) {
 // promoted to protected.
 func (p *Policy) access(slot uint32) {
 	n := &p.nodes[slot]
+	p.ticks++
+	n.stamp = p.ticks
 	p.sketch.increment(n.hash)
 	switch n.queue {
 	case qWindow:

@@ -18,6 +18,7 @@ type node struct {
 	weight int64
 	prev   uint32
 	next   uint32
+	stamp  uint32 // Policy.ticks at the entry's last request
 	queue  uint8
 }
 

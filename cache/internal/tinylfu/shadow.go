@@ -81,9 +81,12 @@ func (s *shadow) invalidate(h uint64) {
 type shadows struct {
 	sims    []*shadow
 	rate    uint // log2 of the sampling divisor
-	epoch   int  // sampled requests per decision
+	epoch   int  // sampled requests per base epoch
+	mul     int  // epoch length in base epochs (see damp)
+	lastDir int  // direction of the last window move: -1, 1, or 0 before any
 	n       int
 	current int // index of the simulation whose window the cache uses
+	trial   trial
 }
 
 // init builds the simulations for a cache of the given capacity.
@@ -98,6 +101,7 @@ func (sh *shadows) init(capacity int64, cfg *config) {
 		rate = bits.Len64(uint64(capacity/cfg.minShadow)) - 1
 	}
 	sh.rate = uint(rate)
+	sh.mul = 1
 	miniCap := max(capacity>>rate, 1)
 	sh.epoch = max(int(cfg.epochFactor*float64(miniCap)), 16)
 	for _, w := range cfg.grid {
@@ -122,11 +126,13 @@ func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, 
 	for _, s := range sh.sims {
 		s.access(h, weight)
 	}
+	sh.trial.access(h, weight)
 	sh.n++
-	if sh.n < sh.epoch {
+	if sh.n < sh.epoch*sh.mul {
 		return 0, false
 	}
 	sh.n = 0
+	sh.trial.endEpoch(sh, cfg)
 	best := 0
 	for i, s := range sh.sims {
 		s.score = cfg.shadowDecay*s.score + float64(s.hits)
@@ -148,14 +154,38 @@ func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, 
 			best = sh.current - 1
 		}
 	}
+	sh.damp(best, cfg)
 	sh.current = best
 	return sh.sims[best].window, true
+}
+
+// damp adapts the epoch length to a move from the current window to
+// next: a move back against the previous one (the scores chase a workload
+// that alternates faster than they average) doubles the epoch, up to
+// maxEpochMul base epochs, so the scores average over more of the cycle; a
+// move that continues the previous one halves it back toward one base
+// epoch. This is Rprop's step rule applied to the decision period.
+func (sh *shadows) damp(next int, cfg *config) {
+	if cfg.maxEpochMul <= 1 {
+		return
+	}
+	dir := 1
+	if next < sh.current {
+		dir = -1
+	}
+	if sh.lastDir != 0 && dir != sh.lastDir {
+		sh.mul = min(sh.mul*2, cfg.maxEpochMul)
+	} else {
+		sh.mul = max(sh.mul/2, 1)
+	}
+	sh.lastDir = dir
 }
 
 func (sh *shadows) invalidate(h uint64) {
 	for _, s := range sh.sims {
 		s.invalidate(h)
 	}
+	sh.trial.invalidate(h)
 }
 
 // simulate feeds a request to the miniature simulations when its key is
@@ -166,6 +196,10 @@ func (p *Policy) simulate(h uint64, weight int64) {
 	}
 	if share, ok := p.shadows.access(h, weight, &p.cfg); ok {
 		p.resizeWindow(int64(share * float64(p.capacity)))
+	}
+	if p.shadows.trial.stale {
+		p.shadows.trial.stale = false
+		p.sketch.clear()
 	}
 }
 

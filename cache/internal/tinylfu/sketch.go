@@ -105,3 +105,21 @@ func rehash(h uint64) uint64 {
 	h *= 0xbf58476d1ce4e5b9
 	return h ^ h>>32
 }
+
+// clear zeroes every counter: the sketch forgets all history.
+func (s *sketch) clear() {
+	clear(s.table)
+	s.size = 0
+}
+
+// copyFrom makes s a copy of src, reusing s's table when it is big enough.
+func (s *sketch) copyFrom(src *sketch) {
+	table := s.table
+	if cap(table) < len(src.table) {
+		table = make([]uint64, len(src.table))
+	}
+	table = table[:len(src.table)]
+	copy(table, src.table)
+	*s = *src
+	s.table = table
+}
