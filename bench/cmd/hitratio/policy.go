@@ -32,10 +32,10 @@ const (
 // allPolicies lists every policy the simulator knows, in table order.
 func allPolicies() []policy {
 	return []policy{
-		{"tinylfu", ours, evictorFactory(cache.TinyLFU())},
-		{"lru", ours, evictorFactory(cache.LRU())},
-		{"lfu", ours, evictorFactory(cache.LFU())},
-		{"fifo", ours, evictorFactory(cache.FIFO())},
+		{"tinylfu", ours, evictorFactory(cache.TinyLFU(), true)},
+		{"lru", ours, evictorFactory(cache.LRU(), false)},
+		{"lfu", ours, evictorFactory(cache.LFU(), false)},
+		{"fifo", ours, evictorFactory(cache.FIFO(), false)},
 		{"otter", peer, newOtter},
 		{"theine", peer, newTheine},
 		{"ristretto", peer, newRistretto},
@@ -48,13 +48,16 @@ func allPolicies() []policy {
 
 // evictorFactory drives a cache.Policy the way the cache does: a map from
 // key to a dense slot, Hit on a read hit, Add on insertion, then Victim and
-// Remove while the total weight exceeds the capacity.
-func evictorFactory(p cache.Policy) func(int) simCache {
+// Remove while the total weight exceeds the capacity. With skipCold, read
+// hits on a cache less than half full are not given to the policy, as
+// cache.Get does for TinyLFU (and Caffeine and otter do).
+func evictorFactory(p cache.Policy, skipCold bool) func(int) simCache {
 	return func(capacity int) simCache {
 		return &evictorSim{
 			ev:       p.NewEvictor(int64(capacity)),
 			slots:    make(map[uint64]uint32, capacity),
 			capacity: int64(capacity),
+			skipCold: skipCold,
 		}
 	}
 }
@@ -66,11 +69,12 @@ type evictorSim struct {
 	free     []uint32
 	capacity int64
 	weight   int64
+	skipCold bool
 }
 
 func (s *evictorSim) Get(key uint64) bool {
 	slot, ok := s.slots[key]
-	if ok {
+	if ok && (!s.skipCold || s.weight >= s.capacity/2) {
 		s.ev.Hit(slot)
 	}
 	return ok
