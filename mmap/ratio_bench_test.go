@@ -30,18 +30,40 @@ func rotated(i int, total []time.Duration, fns ...func()) {
 // BenchmarkScanRatio reports view/memory: the time to sum the warm 256 MiB
 // file through View over the time to sum the same bytes in a Go []byte
 // (target ≥ 0.9× the ceiling's speed, i.e. ratio ≤ 1.11), and
-// readat/memory for os.File.ReadAt in 1 MiB chunks.
+// readat/memory for os.File.ReadAt in 1 MiB chunks. pages=small and
+// pages=huge as in BenchmarkRandom64Ratio.
 func BenchmarkScanRatio(b *testing.B) {
 	path := benchFile(b)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	b.Run("pages=small", func(b *testing.B) { scanRatio(b, path, false) })
+	b.Run("pages=huge", func(b *testing.B) {
+		ok, err := rereadFromDisk(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !ok {
+			b.Skip("cannot drop the file from the page cache here")
+		}
+		scanRatio(b, path, true)
+	})
+}
+
+func scanRatio(b *testing.B, path string, huge bool) {
 	m, err := mmap.Open(path, mmap.ReadOnly)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer m.Close()
+	if huge {
+		if err := m.Advise(mmap.HugePage); err != nil {
+			b.Skipf("Advise(HugePage): %v", err)
+		}
+	}
+	_ = m.View(func(d []byte) error { sinkU64 += sumWords(d); return nil }) // map every page
+	hugeMiB := hugeMappedMiB()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -64,6 +86,9 @@ func BenchmarkScanRatio(b *testing.B) {
 	tMem, tView, tRead := total[0], total[1], total[2]
 	b.ReportMetric(float64(tView)/float64(tMem), "view/memory")
 	b.ReportMetric(float64(tRead)/float64(tMem), "readat/memory")
+	if huge {
+		b.ReportMetric(hugeMiB, "huge-MiB")
+	}
 }
 
 // BenchmarkRandom64Ratio reports pread/viewof and pread/readat: how many
