@@ -32,9 +32,20 @@ func rotated(i int, total []time.Duration, fns ...func()) {
 // (target ≥ 0.9× the ceiling's speed, i.e. ratio ≤ 1.11), and
 // readat/memory for os.File.ReadAt in 1 MiB chunks. pages=small and
 // pages=huge as in BenchmarkRandom64Ratio.
-func BenchmarkScanRatio(b *testing.B) {
+func BenchmarkScanRatio(b *testing.B) { byPages(b, scanRatio) }
+
+// byPages runs bench on the benchmark file freshly written (pages=small)
+// and then read back from disk (pages=huge; see BenchmarkRandom64Ratio).
+// huge-MiB reports how much of the mapping had 2 MiB entries in each.
+func byPages(b *testing.B, bench func(b *testing.B, path string, huge bool)) {
 	path := benchFile(b)
-	b.Run("pages=small", func(b *testing.B) { scanRatio(b, path, false) })
+	b.Run("pages=small", func(b *testing.B) {
+		// Written again: an earlier pages=huge run left large folios.
+		if err := writeRandom(path, benchSize); err != nil {
+			b.Fatal(err)
+		}
+		bench(b, path, false)
+	})
 	b.Run("pages=huge", func(b *testing.B) {
 		ok, err := rereadFromDisk(path)
 		if err != nil {
@@ -43,23 +54,30 @@ func BenchmarkScanRatio(b *testing.B) {
 		if !ok {
 			b.Skip("cannot drop the file from the page cache here")
 		}
-		scanRatio(b, path, true)
+		bench(b, path, true)
 	})
 }
 
-func scanRatio(b *testing.B, path string, huge bool) {
+// openMapped maps path read-only (with Advise(HugePage) if huge), touches
+// every page and returns the Map, closed when b ends, and how many MiB of
+// file memory the process maps with 2 MiB entries.
+func openMapped(b *testing.B, path string, huge bool) (*mmap.Map, float64) {
 	m, err := mmap.Open(path, mmap.ReadOnly)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer m.Close()
+	b.Cleanup(func() { m.Close() })
 	if huge {
 		if err := m.Advise(mmap.HugePage); err != nil {
 			b.Skipf("Advise(HugePage): %v", err)
 		}
 	}
 	_ = m.View(func(d []byte) error { sinkU64 += sumWords(d); return nil }) // map every page
-	hugeMiB := hugeMappedMiB()
+	return m, hugeMappedMiB()
+}
+
+func scanRatio(b *testing.B, path string, huge bool) {
+	m, hugeMiB := openMapped(b, path, huge)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)
@@ -86,9 +104,7 @@ func scanRatio(b *testing.B, path string, huge bool) {
 	tMem, tView, tRead := total[0], total[1], total[2]
 	b.ReportMetric(float64(tView)/float64(tMem), "view/memory")
 	b.ReportMetric(float64(tRead)/float64(tMem), "readat/memory")
-	if huge {
-		b.ReportMetric(hugeMiB, "huge-MiB")
-	}
+	b.ReportMetric(hugeMiB, "huge-MiB")
 }
 
 // BenchmarkRandom64Ratio reports pread/viewof and pread/readat: how many
@@ -100,39 +116,15 @@ func scanRatio(b *testing.B, path string, huge bool) {
 // pages=huge first drops it from the page cache so that mapping it reads it
 // back in large folios, and maps it with Advise(HugePage) (2 MiB entries
 // where the kernel allows: huge-MiB reports how much).
-func BenchmarkRandom64Ratio(b *testing.B) {
-	path := benchFile(b)
-	b.Run("pages=small", func(b *testing.B) { random64Ratio(b, path, false) })
-	b.Run("pages=huge", func(b *testing.B) {
-		ok, err := rereadFromDisk(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !ok {
-			b.Skip("cannot drop the file from the page cache here")
-		}
-		random64Ratio(b, path, true)
-	})
-}
+func BenchmarkRandom64Ratio(b *testing.B) { byPages(b, random64Ratio) }
 
 func random64Ratio(b *testing.B, path string, huge bool) {
-	m, err := mmap.Open(path, mmap.ReadOnly)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	m, hugeMiB := openMapped(b, path, huge)
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	if huge {
-		if err := m.Advise(mmap.HugePage); err != nil {
-			b.Skipf("Advise(HugePage): %v", err)
-		}
-	}
-	_ = m.View(func(d []byte) error { sinkU64 += sumWords(d); return nil }) // map every page
-	hugeMiB := hugeMappedMiB()
 	const batch = 1024
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -177,7 +169,5 @@ func random64Ratio(b *testing.B, path string, huge bool) {
 	b.ReportMetric(float64(tRead.Nanoseconds())/n, "ns/readat")
 	b.ReportMetric(float64(tPread.Nanoseconds())/n, "ns/pread")
 	b.ReportMetric(float64(tMem.Nanoseconds())/n, "ns/memory")
-	if huge {
-		b.ReportMetric(hugeMiB, "huge-MiB")
-	}
+	b.ReportMetric(hugeMiB, "huge-MiB")
 }
