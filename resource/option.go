@@ -95,17 +95,20 @@ func (e *entry) ext() *extra {
 	return e.x
 }
 
-// apply sets e's options; it fails on the first invalid one.
+// apply sets e's options; it fails on an invalid one (the plain options
+// are checked first).
 func (e *entry) apply(opts []Option) error {
-	p := plainOpts{prio: uint8(Normal)}
-	for i := range opts {
-		o := &opts[i]
-		ok, err := p.set(o)
-		if err == nil && !ok {
-			err = e.applyExtra(o)
-		}
-		if err != nil {
-			return err
+	p, plain, err := parsePlain(opts)
+	if err != nil {
+		return err
+	}
+	if !plain {
+		for i := range opts {
+			if o := &opts[i]; !o.key.plain() {
+				if err := e.applyExtra(o); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	e.setPlain(p)
@@ -119,44 +122,39 @@ type plainOpts struct {
 	prio uint8
 }
 
-// set records o if it is a plain option (ok), failing if it is invalid.
-// Small enough to inline: the errors are built out of line.
-func (p *plainOpts) set(o *Option) (ok bool, err error) {
-	switch o.key {
-	case optPriority:
-		if !Priority(o.n).valid() {
-			return true, errPriority(o.n)
+// plain reports whether k is an option an entry keeps in its own fields.
+func (k optKey) plain() bool { return k == optPriority || k == optKind || k == optSize }
+
+// parsePlain parses the plain options in opts (priority, kind, size),
+// failing on the first invalid one; plain reports whether every option was
+// plain (the others are left to applyExtra).
+func parsePlain(opts []Option) (p plainOpts, plain bool, err error) {
+	p.prio, plain = uint8(Normal), true
+	for i := range opts {
+		o := &opts[i]
+		switch o.key {
+		case optKind:
+			p.kind = o.s
+		case optSize:
+			if o.n < 0 {
+				return p, plain, errSize(o.n)
+			}
+			p.size = o.n
+		case optPriority:
+			if !Priority(o.n).valid() {
+				return p, plain, errPriority(o.n)
+			}
+			p.prio = uint8(o.n)
+		default:
+			plain = false
 		}
-		p.prio = uint8(o.n)
-	case optKind:
-		p.kind = o.s
-	case optSize:
-		if o.n < 0 {
-			return true, errSize(o.n)
-		}
-		p.size = o.n
-	default:
-		return false, nil
 	}
-	return true, nil
+	return p, plain, nil
 }
 
 func errPriority(n int64) error { return fmt.Errorf("resource: WithPriority(%d): no such priority", n) }
 
 func errSize(n int64) error { return fmt.Errorf("resource: WithSize(%d): size must be >= 0", n) }
-
-// parsePlain parses opts if they are all plain (plain), failing on the
-// first invalid one.
-func parsePlain(opts []Option) (p plainOpts, plain bool, err error) {
-	p.prio = uint8(Normal)
-	for i := range opts {
-		ok, err := p.set(&opts[i])
-		if err != nil || !ok {
-			return p, ok, err
-		}
-	}
-	return p, true, nil
-}
 
 // setPlain stores p in e (the kind only if it changes: a pointer write
 // costs a write barrier while the GC marks).
