@@ -215,15 +215,11 @@ func (t *tracker[K, V]) detach(id releaseID) {
 
 // same reports whether a and b are the same comparable value (then they
 // share one registration).
-func same[V any](a, b V) (eq bool) {
-	ta, tb := reflect.TypeOf(any(a)), reflect.TypeOf(any(b))
-	if ta == nil || ta != tb || !ta.Comparable() {
+func same[V any](a, b V) bool {
+	ka, ok := identity(a)
+	if !ok {
 		return false
 	}
-	defer func() {
-		if recover() != nil { // an interface field holding an uncomparable value
-			eq = false
-		}
-	}()
-	return any(a) == any(b)
+	kb, ok := identity(b)
+	return ok && ka == kb
 }
