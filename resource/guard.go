@@ -91,7 +91,7 @@ func trackPlain[T any](r *Registry, v T, cleanup func(context.Context, T) error,
 	}
 	e := &entry{}
 	e.run, e.ac = g, &g.actx
-	if err := e.apply(opts); err != nil {
+	if err := e.applyParsed(p, false, opts); err != nil {
 		return nil, err
 	}
 	if err := g.insert(r, e); err != nil {

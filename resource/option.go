@@ -102,6 +102,11 @@ func (e *entry) apply(opts []Option) error {
 	if err != nil {
 		return err
 	}
+	return e.applyParsed(p, plain, opts)
+}
+
+// applyParsed finishes apply once parsePlain has parsed opts into p.
+func (e *entry) applyParsed(p plainOpts, plain bool, opts []Option) error {
 	if !plain {
 		for i := range opts {
 			if o := &opts[i]; !o.key.plain() {

@@ -33,10 +33,6 @@ func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx u
 	born := r.now()
 	sh := &r.shards[idx]
 	sh.mu.Lock()
-	if r.phase.Load() != int32(PhaseRunning) {
-		sh.mu.Unlock()
-		return nil, 0, 0, errShuttingDown()
-	}
 	var e *entry
 	if n := len(sh.free); n > 0 {
 		e = sh.free[n-1]
@@ -45,18 +41,14 @@ func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx u
 	} else {
 		e = &entry{pooled: true, reg: r}
 	}
-	s, gen, err := sh.t.add(e)
-	if err != nil {
-		sh.free = append(sh.free, e)
-		sh.mu.Unlock()
-		return nil, 0, 0, err
-	}
 	e.run, e.ac, e.born = run, ac, born
 	e.setPlain(p)
-	e.id = r.makeID(s, gen, idx)
-	sh.registered++
+	err := r.addLocked(sh, idx, e) // on failure e is dropped, not put back
 	inc, id := e.inc, e.id
 	sh.mu.Unlock()
+	if err != nil {
+		return nil, 0, 0, err
+	}
 	if r.obs != nil { // only this Guard's Release can recycle e: its fields stay
 		r.emit(Registered, e, 0, nil)
 	}

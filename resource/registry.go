@@ -158,18 +158,11 @@ func (r *Registry) insert(e *entry, idx uint64) error {
 	e.born = r.now()
 	sh := &r.shards[idx]
 	sh.mu.Lock()
-	if r.phase.Load() != int32(PhaseRunning) {
-		sh.mu.Unlock()
-		return errShuttingDown()
-	}
-	s, gen, err := sh.t.add(e)
+	err := r.addLocked(sh, idx, e)
+	sh.mu.Unlock()
 	if err != nil {
-		sh.mu.Unlock()
 		return err
 	}
-	e.id = r.makeID(s, gen, idx)
-	sh.registered++
-	sh.mu.Unlock()
 	if linked {
 		if err := r.linkDeps(e); err != nil {
 			return err
@@ -182,6 +175,21 @@ func (r *Registry) insert(e *entry, idx uint64) error {
 	if r.obs != nil {
 		r.emit(Registered, e, 0, nil)
 	}
+	return nil
+}
+
+// addLocked publishes e in sh (shard idx) and gives it its ID, unless
+// Shutdown has begun or the shard is full.
+func (r *Registry) addLocked(sh *shard, idx uint64, e *entry) error {
+	if r.phase.Load() != int32(PhaseRunning) {
+		return errShuttingDown()
+	}
+	s, gen, err := sh.t.add(e)
+	if err != nil {
+		return err
+	}
+	e.id = r.makeID(s, gen, idx)
+	sh.registered++
 	return nil
 }
 
