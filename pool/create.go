@@ -16,7 +16,7 @@ func (p *Pool[T]) fillLocked() {
 	if p.closed {
 		return
 	}
-	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
+	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating - p.checking
 	n := min(need, p.capLocked()-p.size)
 	if n <= 0 {
 		return

@@ -42,6 +42,7 @@ func (p *Pool[T]) sweep() {
 			p.destroyAsyncLocked(p.retireLocked(c, r))
 		case p.o.CheckInterval > 0 && now.Sub(c.checked) >= p.o.CheckInterval:
 			c.state = stateChecking
+			p.checking++ // still idle for fillLocked: it comes back unless the check fails
 			due = append(due, c)
 		default:
 			kept = append(kept, c)
@@ -115,6 +116,7 @@ func (p *Pool[T]) checkIdle(c *conn[T]) {
 	}
 	var h handoff[T]
 	p.mu.Lock()
+	p.checking--
 	switch {
 	case c.state != stateChecking: // the registry destroyed it meanwhile
 	case p.closed:
@@ -127,6 +129,7 @@ func (p *Pool[T]) checkIdle(c *conn[T]) {
 		c.state = stateReturned
 		h = p.putLocked(c)
 	}
+	p.fillLocked() // what it was counted for may now be missing
 	p.mu.Unlock()
 	h.send()
 	if err != nil {

@@ -43,6 +43,7 @@ type Pool[T any] struct {
 	frozenAt  int // > 0 under Critical pressure: the pool does not grow past it
 	size      int // live + creating + destroying
 	creating  int
+	checking  int // idle connections out for a background check (sweep → checkIdle)
 	retiring  int // destroys in flight (counted in size)
 	inUse     int
 	closed    bool
