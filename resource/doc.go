@@ -119,6 +119,14 @@
 //     worker. A cleanup that calls runtime.Goexit (t.FailNow) is recorded
 //     as failed and its worker replaced; a Release running it never
 //     returns, like any call of Goexit.
+//   - Reading the system clock costs as much as the rest of a Track on some
+//     machines, so the hot path reads a coarse clock (one timer tick, 1 ms,
+//     behind; the timer runs only while the registry is in use): a resource
+//     without a TTL or idle timeout has a Created time up to a tick early,
+//     and an attempt with a timeout of a second or
+//     more may get a deadline up to a tick early, never late. Resources
+//     with a TTL or idle timeout, Touch, shorter timeouts and latency
+//     samples use the system clock.
 //   - IDs are not ordered by registration time across goroutines, and one
 //     shard holds at most 16M live resources.
 //   - If a resource is registered with DependsOn while a resource it

@@ -30,7 +30,7 @@ const maxFree = 32
 // and is set up and published under the shard's lock. It returns the
 // entry, its incarnation and ID.
 func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx uint64) (*entry, uint32, ID, error) {
-	born := r.now()
+	born := r.coarseNow() // see clock.go
 	sh := &r.shards[idx]
 	sh.mu.Lock()
 	var e *entry

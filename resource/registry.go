@@ -32,6 +32,7 @@ type Registry struct {
 	fails  failureLog
 	leaks  leakLog
 	shut   shutdownState
+	clock  coarseClock
 
 	unwatch func() // ends the pressure subscription; nil without Options.Pressure
 }
@@ -68,6 +69,7 @@ func NewRegistry(o *Options) (*Registry, error) {
 	r.shut.draining = make(chan struct{})
 	r.sched.init(r, cfg.workers)
 	r.timers.r = r
+	r.initCoarse()
 	r.fails.max = cfg.failureHistory
 	if cfg.pressure != nil {
 		r.watchPressure(cfg.pressure)
@@ -155,7 +157,11 @@ func (r *Registry) insert(e *entry, idx uint64) error {
 		}
 		e.setState(stNew)
 	}
-	e.born = r.now()
+	if e.timed() { // its timers are due relative to its birth: exact
+		e.born = r.now()
+	} else {
+		e.born = r.coarseNow() // see clock.go
+	}
 	sh := &r.shards[idx]
 	sh.mu.Lock()
 	err := r.addLocked(sh, idx, e)

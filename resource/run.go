@@ -182,17 +182,25 @@ func (r *Registry) runAttempt(ctx context.Context, e *entry, onWorker bool) erro
 
 // call runs fn under e's attempt context and records its latency: always
 // on a worker, one attempt in eight on a caller's goroutine (each clock
-// read costs tens of nanoseconds on the hot path).
+// read costs tens of nanoseconds on the hot path). An attempt it does not
+// time, with a long timeout, starts on the coarse clock (see clock.go).
 func (r *Registry) call(ctx context.Context, e *entry, fn runner, measure, fallback bool) error {
-	start := r.now()
+	measure = measure || r.sampled(e.id)
+	t := e.timeout(r.cfg.cleanupTimeout)
+	var start int64
+	if measure || (t > 0 && t < coarseMinTimeout) {
+		start = r.now()
+	} else if t > 0 {
+		start = r.coarseNow()
+	}
 	var deadline int64
-	if t := e.timeout(r.cfg.cleanupTimeout); t > 0 {
+	if t > 0 {
 		deadline = start + int64(t)
 	}
 	e.ac.start(r, ctx, deadline)
 	err := r.protect(e, fn, fallback)
 	e.ac.end()
-	if measure || r.sampled(e.id) {
+	if measure {
 		r.shardOf(e.id).hist.record(time.Duration(r.now() - start))
 	}
 	return err

@@ -87,6 +87,7 @@ func (r *Registry) shutdown(ctx context.Context) error {
 		r.sched.wg.Wait()
 	}
 	r.timers.stop()
+	r.stopCoarse()
 	r.phase.Store(int32(PhaseStopped))
 	err := r.shutdownResult(ctxErr)
 	if r.obs != nil {
