@@ -35,8 +35,10 @@ func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx u
 	sh.mu.Lock()
 	var e *entry
 	if n := len(sh.free); n > 0 {
+		// The popped slot is not cleared: it points to an entry the
+		// registry keeps anyway, and each pointer write costs a write
+		// barrier while the GC marks.
 		e = sh.free[n-1]
-		sh.free[n-1] = nil
 		sh.free = sh.free[:n-1]
 	} else {
 		e = &entry{pooled: true, reg: r}
