@@ -75,18 +75,46 @@ func (m *Map) View(fn func(b []byte) error) (err error) {
 	if !m.pins.acquire() {
 		return ErrClosed
 	}
-	defer m.leave(debug.SetPanicOnFault(true), nil, &err)
-	return fn(m.cur.Load().data)
+	d := m.cur.Load().data
+	// The fault guard (its cost: BenchmarkGuardOverhead). A normal return
+	// restores the fault setting and unpins inline, and the deferred call
+	// returns at once; only when fn panics or calls runtime.Goexit does it
+	// recover and unpin (abort). Two calls fewer per View than deferring
+	// leave, which calls recover every time.
+	old := debug.SetPanicOnFault(true)
+	done := false
+	defer func() {
+		if !done {
+			m.abort(old, recover(), &err)
+		}
+	}()
+	err = fn(d)
+	done = true
+	debug.SetPanicOnFault(old)
+	m.pins.release()
+	return err
 }
 
-// leave ends an access that pinned m and switched faults to panics (the
-// fault guard, whose cost BenchmarkGuardOverhead measures): it restores the
-// goroutine's fault setting, turns a fault in one of m's ranges into *err
-// (and *n = 0), lets any other panic continue, and unpins m.
+// leave ends a ReadAt or WriteAt, which pinned m and switched faults to
+// panics: it restores the goroutine's fault setting, turns a fault in one of
+// m's ranges into *err (and *n = 0), lets any other panic continue, and
+// unpins m.
 func (m *Map) leave(old bool, n *int, err *error) {
 	debug.SetPanicOnFault(old)
 	if r := recover(); r != nil {
 		m.fault(r, n, err)
+	}
+	m.pins.release()
+}
+
+// abort ends a View or ViewOf whose callback did not return: it restores
+// the goroutine's fault setting, turns r, the recovered panic, into *err if
+// it is a fault in one of m's ranges, lets any other panic continue, and
+// unpins. r is nil when the callback called runtime.Goexit.
+func (m *Map) abort(old bool, r any, err *error) {
+	debug.SetPanicOnFault(old)
+	if r != nil {
+		m.fault(r, nil, err)
 	}
 	m.pins.release()
 }
