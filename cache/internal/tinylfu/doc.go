@@ -62,6 +62,21 @@
 // 5% more hits, the history is stale and every simulation and the cache
 // clear their sketches.
 //
+// # Admission modes
+//
+// On workloads whose reuse is recent rather than frequent (large caches
+// over database traces), 2Q and ARC beat the frequency filter: a candidate
+// with a short history loses to a victim whose old counts no longer
+// predict anything. So the simulations cover each window share in three
+// admission modes: frequency (the filter above); ghost, where a candidate
+// that was itself rejected recently wins (2Q's A1out list: a pair of Bloom
+// filters remembers the last 0.5 to 1×capacity rejected keys, about 10 bits
+// each); and all, where every candidate wins (a segmented LRU whose
+// protected entries idle for 8×capacity requests are demoted, so that a
+// phase change cannot freeze it). When the simulation of another mode at
+// the current window share scores 1% more than the current one, the cache
+// switches to that mode; otherwise the window moves as described above.
+//
 // Weighted caches (some weight other than 1) use Caffeine's hill climber
 // instead, since sampling keys says little about their weights.
 //
@@ -79,17 +94,20 @@
 // Hits for slots that were removed are ignored, but a late hit for a slot
 // already reused by another key is credited to the new key.
 //
-// The simulations cost memory and time: six policies of min(capacity,
-// 1024…2047) entries, plus the trial's copy, about 80 bytes each with their
-// key maps (at most about 1.2 MiB per cache, whatever its capacity).
-// Requests for sampled keys cost seven policy updates instead of one (eight
-// during a trial, 4 epochs in 21); in caches of up to 2047 entries
-// every key is sampled, so their maintenance is about seven times
-// Caffeine's. The tie-break's request clock is 32 bits: an entry idle for
-// more than 2^32 requests may look recent again, which only forgoes the
-// tie-break. In weighted caches the idle limit is 8×capacity requests with
-// the capacity in weight units, so with byte weights it rarely applies.
-// The sketch's estimates saturate at 15; the sketch is sized for the
-// capacity of unit-weight caches and for the entry count of weighted ones
-// (capped at 2^26 counters).
+// The simulations cost memory and time: eighteen policies (six window
+// shares in three admission modes) of min(capacity, 1024…2047) entries,
+// plus the trial's copy, about 80 bytes each with their key maps (at most
+// about 3.5 MiB per cache, whatever its capacity). Requests for sampled
+// keys cost nineteen policy updates instead of one (twenty during a trial);
+// in caches of up to 2047 entries every key is sampled, so their
+// maintenance is about nineteen times Caffeine's. The ghost filter costs
+// 10 to 20 bits per unit of capacity in unit-weight caches (none in
+// weighted ones), and it has false positives (1 to 3%: a candidate never
+// rejected may count as a returning one). The tie-break's request clock is
+// 32 bits: an entry idle for more than 2^32 requests may look recent
+// again, which only forgoes the tie-break. In weighted caches the idle
+// limit is 8×capacity requests with the capacity in weight units, so with
+// byte weights it rarely applies. The sketch's estimates saturate at 15;
+// the sketch is sized for the capacity of unit-weight caches and for the
+// entry count of weighted ones (capped at 2^26 counters).
 package tinylfu

@@ -10,6 +10,9 @@ func (p *Policy) maintain() {
 	}
 	p.pending = none // candidates are those this insertion pushed out
 	p.evictFromWindow()
+	if p.mode == admitAll {
+		p.ageProtected()
+	}
 }
 
 // evictFromWindow moves the window's LRU entries beyond the window maximum
@@ -111,6 +114,7 @@ func (p *Policy) pick() (uint32, bool) {
 		return v, true
 	}
 	p.cand = p.nodes[c].next
+	p.ghost.add(p.nodes[c].hash)
 	return c, true
 }
 
@@ -169,6 +173,14 @@ func (p *Policy) popHeavy() (uint32, bool) {
 // with probability 1/128, so an attacker who raises a victim's frequency
 // (hash flooding) cannot lock newcomers out.
 func (p *Policy) admit(candidate, victim uint32) bool {
+	switch p.mode {
+	case admitAll:
+		return true
+	case admitGhost:
+		if p.ghost.contains(p.nodes[candidate].hash) {
+			return true
+		}
+	}
 	vf := p.sketch.frequency(p.nodes[victim].hash)
 	cf := p.sketch.frequency(p.nodes[candidate].hash)
 	if cf > vf {

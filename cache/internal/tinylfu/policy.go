@@ -24,6 +24,11 @@ type config struct {
 	trialEvery       int       // epochs between fresh-sketch trials (0: none)
 	trialLen         int       // epochs a trial lasts
 	trialMargin      float64   // relative hit lead that makes a trial clear the sketch
+	admitMode        uint8     // initial admission mode (admitFrequency, admitGhost, admitAll)
+	ghostFactor      float64   // ghost generation, in capacities (0: no ghost)
+	otherModes       []uint8   // admission modes simulated beside admitMode (see modes.go)
+	modeMargin       float64   // relative score lead needed to switch admission modes
+	allAge           float64   // with admitAll, protected entries idle this many capacities are demoted
 }
 
 var defaults = config{
@@ -49,6 +54,11 @@ var defaults = config{
 	trialEvery:       16,
 	trialLen:         4,
 	trialMargin:      0.05,
+	admitMode:        admitFrequency,
+	ghostFactor:      0.5,
+	otherModes:       []uint8{admitGhost, admitAll},
+	modeMargin:       0.01,
+	allAge:           8,
 }
 
 // Policy is an adaptive W-TinyLFU evictor for one cache. It implements the
@@ -68,6 +78,8 @@ type Policy struct {
 	protectedMax int64
 
 	sketch  sketch
+	ghost   ghost // recently rejected candidates
+	mode    uint8 // admission mode
 	climber climber
 	shadows shadows
 	rng     uint64
@@ -100,6 +112,7 @@ func newPolicy(capacity int64, cfg config) *Policy {
 		last:      none,
 		pending:   none,
 	}
+	p.mode = cfg.admitMode
 	p.SetCapacity(capacity)
 	return p
 }
@@ -114,8 +127,14 @@ func (p *Policy) SetCapacity(capacity int64) {
 	p.climber.init(capacity, &p.cfg)
 	if p.cfg.shadows {
 		p.shadows.init(capacity, &p.cfg)
+		if !p.weighted {
+			p.mode = p.shadows.mode // a resize restarts the simulations in the initial mode
+		}
 	}
 	p.round = false
+	if !p.weighted {
+		p.ghost.init(int(p.cfg.ghostFactor * float64(capacity)))
+	}
 	p.ensureSketch()
 }
 
@@ -128,6 +147,8 @@ func (p *Policy) Weighted() {
 	p.weighted = true
 	p.sketch = sketch{}
 	p.shadows = shadows{}
+	p.ghost = ghost{}
+	p.mode = admitFrequency
 	p.ensureSketch()
 }
 

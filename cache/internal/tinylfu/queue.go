@@ -46,6 +46,20 @@ func (p *Policy) pushBack(q *queue, id uint8, s uint32) {
 	q.len++
 }
 
+// pushFront links slot s as the least recently used entry of q.
+func (p *Policy) pushFront(q *queue, id uint8, s uint32) {
+	n := &p.nodes[s]
+	n.queue, n.prev, n.next = id, none, q.head
+	if q.head == none {
+		q.tail = s
+	} else {
+		p.nodes[q.head].prev = s
+	}
+	q.head = s
+	q.weight += n.weight
+	q.len++
+}
+
 // unlink removes slot s from q.
 func (p *Policy) unlink(q *queue, s uint32) {
 	n := &p.nodes[s]

@@ -69,6 +69,12 @@ func (s *shadow) remove(slot uint32) {
 	s.p.Remove(slot)
 }
 
+// fold ends an epoch: the epoch's hits join the decayed score.
+func (s *shadow) fold(cfg *config) {
+	s.score = cfg.shadowDecay*s.score + float64(s.hits)
+	s.hits = 0
+}
+
 // invalidate forgets h (deleted or expired from the real cache).
 func (s *shadow) invalidate(h uint64) {
 	if slot, ok := s.slots[h]; ok {
@@ -76,14 +82,15 @@ func (s *shadow) invalidate(h uint64) {
 	}
 }
 
-// shadows adapts the window of the real cache to the best of its
-// miniature simulations.
+// shadows adapts the window and the admission mode of the real cache to
+// the best of its miniature simulations.
 type shadows struct {
-	sims    []*shadow
-	rate    uint // log2 of the sampling divisor
-	epoch   int  // sampled requests per base epoch
-	mul     int  // epoch length in base epochs (see damp)
-	lastDir int  // direction of the last window move: -1, 1, or 0 before any
+	sims    []*shadow // grid of window shares, for each admission mode (see modes.go)
+	mode    uint8     // admission mode of the current simulation and of the cache
+	rate    uint      // log2 of the sampling divisor
+	epoch   int       // sampled requests per base epoch
+	mul     int       // epoch length in base epochs (see damp)
+	lastDir int       // direction of the last window move: -1, 1, or 0 before any
 	n       int
 	current int // index of the simulation whose window the cache uses
 	trial   trial
@@ -107,6 +114,14 @@ func (sh *shadows) init(capacity int64, cfg *config) {
 	for _, w := range cfg.grid {
 		sh.sims = append(sh.sims, newShadow(w, miniCap, *cfg))
 	}
+	for _, m := range cfg.otherModes {
+		c := *cfg
+		c.admitMode = m
+		for _, w := range cfg.grid {
+			sh.sims = append(sh.sims, newShadow(w, miniCap, c))
+		}
+	}
+	sh.mode = cfg.admitMode
 	sh.current = 0
 	for i, w := range cfg.grid { // start with the simulation closest to the initial window
 		if abs(w-cfg.windowPercent) < abs(cfg.grid[sh.current]-cfg.windowPercent) {
@@ -133,14 +148,13 @@ func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, 
 	}
 	sh.n = 0
 	sh.trial.endEpoch(sh, cfg)
-	best := 0
-	for i, s := range sh.sims {
-		s.score = cfg.shadowDecay*s.score + float64(s.hits)
-		s.hits = 0
-		if s.score > sh.sims[best].score {
-			best = i
-		}
+	for _, s := range sh.sims {
+		s.fold(cfg)
 	}
+	if sh.switchMode(cfg) {
+		return 0, false
+	}
+	best := sh.bestWindow(cfg)
 	if sh.sims[best].score <= sh.sims[sh.current].score*(1+cfg.shadowMargin) {
 		best = sh.current
 	}
@@ -197,6 +211,7 @@ func (p *Policy) simulate(h uint64, weight int64) {
 	if share, ok := p.shadows.access(h, weight, &p.cfg); ok {
 		p.resizeWindow(int64(share * float64(p.capacity)))
 	}
+	p.mode = p.shadows.mode
 	if p.shadows.trial.stale {
 		p.shadows.trial.stale = false
 		p.sketch.clear()

@@ -69,16 +69,18 @@ func (t *trial) endEpoch(sh *shadows, cfg *config) {
 	t.hits, t.ref = 0, 0
 }
 
-// copyFrom makes s a copy of src (window, entries, sketch), reusing s's
-// memory; the copy's hit counts start at zero.
+// copyFrom makes s a copy of src (window, admission mode, entries, sketch,
+// ghost), reusing s's memory; the copy's hit counts start at zero.
 func (s *shadow) copyFrom(src *shadow) {
 	if s.p == nil {
 		s.p = &Policy{}
 		s.slots = make(map[uint64]uint32, len(src.slots))
 	}
 	p, q := s.p, src.p
-	nodes, heavy, sk := p.nodes[:0], p.heavy[:0], p.sketch
+	nodes, heavy, sk, gh := p.nodes[:0], p.heavy[:0], p.sketch, p.ghost
 	*p = *q
+	p.ghost = gh
+	p.ghost.copyFrom(&q.ghost)
 	p.nodes = append(nodes, q.nodes...)
 	p.heavy = append(heavy, q.heavy...)
 	p.sketch = sk
