@@ -76,6 +76,12 @@
 // phase change cannot freeze it). When the simulation of another mode at
 // the current window share scores 1% more than the current one, the cache
 // switches to that mode; otherwise the window moves as described above.
+// Only the simulations that decide run: the current mode's six window
+// shares, the other modes at the current share and its grid neighbours,
+// and always the frequency mode's six (so a return to it finds its
+// history). A simulation that starts to run is first copied from a running
+// one of its mode; switching to ghost or all rebuilds that mode's grid from
+// its simulation at the current share.
 //
 // Weighted caches (some weight other than 1) use Caffeine's hill climber
 // instead, since sampling keys says little about their weights.
@@ -97,10 +103,12 @@
 // The simulations cost memory and time: eighteen policies (six window
 // shares in three admission modes) of min(capacity, 1024…2047) entries,
 // plus the trial's copy, about 80 bytes each with their key maps (at most
-// about 3.5 MiB per cache, whatever its capacity). Requests for sampled
-// keys cost nineteen policy updates instead of one (twenty during a trial);
-// in caches of up to 2047 entries every key is sampled, so their
-// maintenance is about nineteen times Caffeine's. The ghost filter costs
+// about 3.5 MiB per cache, whatever its capacity). Only 10 to 12 of them
+// run in the frequency mode (14 or 15 in the others), so requests for
+// sampled keys cost 11 to 13 policy updates instead of one (one more during
+// a trial); in caches of up to 2047 entries every key is sampled, so their
+// maintenance is about eleven times Caffeine's. A mode switch copies one
+// simulation into up to five others, and a window move one into up to two. The ghost filter costs
 // 10 to 20 bits per unit of capacity in unit-weight caches (none in
 // weighted ones), and it has false positives (1 to 3%: a candidate never
 // rejected may count as a returning one). The tie-break's request clock is

@@ -190,3 +190,60 @@ func TestSwitchMode(t *testing.T) {
 		})
 	}
 }
+
+// TestRunningSimulations checks which simulations run as the window moves
+// and the mode switches: the current mode's grid, the frequency grid, and
+// the other modes near the current window share; a simulation that starts
+// to run is a consistent copy at its own window share.
+func TestRunningSimulations(t *testing.T) {
+	cfg := defaults
+	var sh shadows
+	sh.init(1000, &cfg)
+	n := len(cfg.grid)
+	if got, want := len(sh.fed), n+2*len(cfg.otherModes); sh.current != 0 || got != want {
+		t.Fatalf("current %d, %d simulations run, want 0 and %d", sh.current, got, want)
+	}
+	for k := range uint64(4000) {
+		for _, s := range sh.fed {
+			s.access(mix(k%1500), 1)
+		}
+	}
+	for _, s := range sh.sims {
+		s.score, s.hits = 100, 0
+	}
+	sh.sims[n-1].score = 200 // the largest window leads; the cache steps toward it
+	sh.n = sh.epoch*sh.mul - 1
+	if w, ok := sh.access(mix(1<<40), 1, &cfg); !ok || w != cfg.grid[1] { // a miss everywhere
+		t.Fatalf("window decision = %v, %v; want %v, true", w, ok, cfg.grid[1])
+	}
+	if got, want := len(sh.fed), n+3*len(cfg.otherModes); got != want {
+		t.Fatalf("after the move %d simulations run, want %d", got, want)
+	}
+	for b := n; b < len(sh.sims); b += n {
+		s := sh.sims[b+2] // started to run with the move
+		if s.window != cfg.grid[2] || s.p.mode == admitFrequency {
+			t.Fatalf("simulation %d: window %v mode %d, want %v in another mode", b+2, s.window, s.p.mode, cfg.grid[2])
+		}
+		if err := s.p.check(); err != nil {
+			t.Fatalf("simulation %d: %v", b+2, err)
+		}
+	}
+	ghost := n + 1 // ghost mode at the current share
+	sh.sims[ghost].score = 1000
+	if !sh.switchMode(&cfg) || sh.mode != admitGhost || sh.current != ghost {
+		t.Fatalf("mode %d current %d, want a switch to %d at %d", sh.mode, sh.current, admitGhost, ghost)
+	}
+	if got, want := len(sh.fed), 2*n+3; got != want {
+		t.Fatalf("in ghost mode %d simulations run, want %d", got, want)
+	}
+	for j := range n {
+		s := sh.sims[n+j]
+		want := 1000 * sh.sims[j].score / sh.sims[1].score // as the frequency grid scores
+		if s.window != cfg.grid[j] || s.p.mode != admitGhost || abs(s.score-want) > 1e-6 {
+			t.Fatalf("ghost simulation %d: window %v mode %d score %v, want %v, %d, %v", j, s.window, s.p.mode, s.score, cfg.grid[j], admitGhost, want)
+		}
+		if err := s.p.check(); err != nil {
+			t.Fatalf("ghost simulation %d: %v", j, err)
+		}
+	}
+}

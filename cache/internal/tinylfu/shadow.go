@@ -92,7 +92,8 @@ type shadows struct {
 	mul     int       // epoch length in base epochs (see damp)
 	lastDir int       // direction of the last window move: -1, 1, or 0 before any
 	n       int
-	current int // index of the simulation whose window the cache uses
+	current int       // index of the simulation whose window the cache uses
+	fed     []*shadow // the simulations that run (see runsAt)
 	trial   trial
 }
 
@@ -128,6 +129,7 @@ func (sh *shadows) init(capacity int64, cfg *config) {
 			sh.current = i
 		}
 	}
+	sh.refeed(cfg)
 }
 
 // sampled reports whether requests for h feed the simulations.
@@ -138,7 +140,7 @@ func (sh *shadows) sampled(h uint64) bool {
 // access feeds a sampled request to every simulation and, at the end of an
 // epoch, returns the window share of the best one (ok false otherwise).
 func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, ok bool) {
-	for _, s := range sh.sims {
+	for _, s := range sh.fed {
 		s.access(h, weight)
 	}
 	sh.trial.access(h, weight)
@@ -148,7 +150,7 @@ func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, 
 	}
 	sh.n = 0
 	sh.trial.endEpoch(sh, cfg)
-	for _, s := range sh.sims {
+	for _, s := range sh.fed {
 		s.fold(cfg)
 	}
 	if sh.switchMode(cfg) {
@@ -169,7 +171,9 @@ func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, 
 		}
 	}
 	sh.damp(best, cfg)
+	sh.follow(best, cfg)
 	sh.current = best
+	sh.refeed(cfg)
 	return sh.sims[best].window, true
 }
 
@@ -196,7 +200,7 @@ func (sh *shadows) damp(next int, cfg *config) {
 }
 
 func (sh *shadows) invalidate(h uint64) {
-	for _, s := range sh.sims {
+	for _, s := range sh.fed {
 		s.invalidate(h)
 	}
 	sh.trial.invalidate(h)
