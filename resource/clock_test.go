@@ -10,6 +10,9 @@ import (
 
 func noopCleanup(context.Context, *int) error { return nil }
 
+// advance moves a synctest bubble's clock forward by d.
+func advance(d time.Duration) { <-time.After(d) }
+
 // newLeaksOff returns a LeaksOff registry shut down when t ends.
 func newLeaksOff(t *testing.T) *Registry {
 	t.Helper()
@@ -47,12 +50,12 @@ func TestCoarseBirthTimes(t *testing.T) {
 			}
 			return g
 		}
-		time.Sleep(5 * time.Second)
+		advance(5 * time.Second)
 		g1 := track() // idle clock: read exactly, and armed
 		if got := bornOf(t, r, g1.ID()); got != 5*time.Second {
 			t.Fatalf("first birth = %v, want 5s", got)
 		}
-		time.Sleep(coarseTick / 2)
+		advance(coarseTick / 2)
 		g2 := track() // within the tick: the armed reading
 		if got := bornOf(t, r, g2.ID()); got != 5*time.Second {
 			t.Fatalf("birth half a tick later = %v, want 5s (the coarse reading)", got)
@@ -65,7 +68,7 @@ func TestCoarseBirthTimes(t *testing.T) {
 		if got := bornOf(t, r, ttl.ID()); got != 5*time.Second+coarseTick/2 {
 			t.Fatalf("birth with a TTL = %v, want the exact 5.0005s", got)
 		}
-		time.Sleep(coarseTick) // one tick passed: the clock advanced
+		advance(coarseTick) // one tick passed: the clock advanced
 		g3 := track()
 		if got, want := bornOf(t, r, g3.ID()), 5*time.Second+coarseTick; got != want {
 			t.Fatalf("birth after a tick = %v, want %v", got, want)
@@ -110,13 +113,13 @@ func TestCoarseClockStopsWhenIdle(t *testing.T) {
 		if s := r.clock.state.Load(); s == coarseIdle {
 			t.Fatal("clock idle right after use")
 		}
-		time.Sleep(2*coarseTick + time.Microsecond)
+		advance(2*coarseTick + time.Microsecond)
 		synctest.Wait()
 		if s := r.clock.state.Load(); s != coarseIdle {
 			t.Fatalf("clock state %d two ticks after the last read, want idle", s)
 		}
 		// Idle for an hour: the next reading is exact again.
-		time.Sleep(time.Hour)
+		advance(time.Hour)
 		if got, want := r.coarseNow(), int64(time.Hour+2*coarseTick+time.Microsecond); got != want {
 			t.Fatalf("reading after an idle hour = %v, want %v", time.Duration(got), time.Duration(want))
 		}
@@ -137,7 +140,7 @@ func TestCoarseAttemptDeadline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(coarseTick / 2)
+			advance(coarseTick / 2)
 			start := time.Since(r.epoch)
 			if err := g.Release(context.Background()); err != nil {
 				t.Fatal(err)
@@ -171,11 +174,11 @@ func TestCoarseClockStopsAtShutdown(t *testing.T) {
 		if s := r.clock.state.Load(); s != coarseStopped {
 			t.Fatalf("clock state %d after Shutdown, want stopped", s)
 		}
-		time.Sleep(coarseTick / 2)
+		advance(coarseTick / 2)
 		if got, want := r.coarseNow(), r.now(); got != want {
 			t.Fatalf("reading after Shutdown = %v, want the exact %v", time.Duration(got), time.Duration(want))
 		}
-		time.Sleep(10 * coarseTick)
+		advance(10 * coarseTick)
 		synctest.Wait() // no tick left running: the bubble ends clean
 	})
 }
