@@ -178,8 +178,8 @@ func TestSwitchMode(t *testing.T) {
 			sh.sims[n+cur].score = tt.ghostSame
 			sh.sims[n+(cur+1)%n].score = tt.ghostBest
 			switched := sh.switchMode(&cfg)
-			if sh.mode != tt.wantMode || switched != (tt.wantMode != admitFrequency) {
-				t.Fatalf("mode = %d (switched %v), want %d", sh.mode, switched, tt.wantMode)
+			if sh.mode(&cfg) != tt.wantMode || switched != (tt.wantMode != admitFrequency) {
+				t.Fatalf("mode = %d (switched %v), want %d", sh.mode(&cfg), switched, tt.wantMode)
 			}
 			if want := cur + int(tt.wantMode)*n; sh.current != want {
 				t.Fatalf("current simulation = %d, want %d (same window share)", sh.current, want)
@@ -230,8 +230,8 @@ func TestRunningSimulations(t *testing.T) {
 	}
 	ghost := n + 1 // ghost mode at the current share
 	sh.sims[ghost].score = 1000
-	if !sh.switchMode(&cfg) || sh.mode != admitGhost || sh.current != ghost {
-		t.Fatalf("mode %d current %d, want a switch to %d at %d", sh.mode, sh.current, admitGhost, ghost)
+	if !sh.switchMode(&cfg) || sh.mode(&cfg) != admitGhost || sh.current != ghost {
+		t.Fatalf("mode %d current %d, want a switch to %d at %d", sh.mode(&cfg), sh.current, admitGhost, ghost)
 	}
 	if got, want := len(sh.fed), 2*n+3; got != want {
 		t.Fatalf("in ghost mode %d simulations run, want %d", got, want)

@@ -36,7 +36,6 @@ func (sh *shadows) switchMode(cfg *config) bool {
 	}
 	sh.seedMode(other, cfg)
 	sh.current = other
-	sh.mode = sh.sims[other].p.mode
 	sh.refeed(cfg)
 	sh.trial.left = 0 // its reference may stop running
 	return true

@@ -128,7 +128,7 @@ func (p *Policy) SetCapacity(capacity int64) {
 	if p.cfg.shadows {
 		p.shadows.init(capacity, &p.cfg)
 		if !p.weighted {
-			p.mode = p.shadows.mode // a resize restarts the simulations in the initial mode
+			p.mode = p.shadows.mode(&p.cfg) // a resize restarts the simulations in the initial mode
 		}
 	}
 	p.round = false

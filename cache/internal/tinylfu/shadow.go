@@ -86,7 +86,6 @@ func (s *shadow) invalidate(h uint64) {
 // the best of its miniature simulations.
 type shadows struct {
 	sims    []*shadow // grid of window shares, for each admission mode (see modes.go)
-	mode    uint8     // admission mode of the current simulation and of the cache
 	rate    uint      // log2 of the sampling divisor
 	epoch   int       // sampled requests per base epoch
 	mul     int       // epoch length in base epochs (see damp)
@@ -122,7 +121,6 @@ func (sh *shadows) init(capacity int64, cfg *config) {
 			sh.sims = append(sh.sims, newShadow(w, miniCap, c))
 		}
 	}
-	sh.mode = cfg.admitMode
 	sh.current = 0
 	for i, w := range cfg.grid { // start with the simulation closest to the initial window
 		if abs(w-cfg.windowPercent) < abs(cfg.grid[sh.current]-cfg.windowPercent) {
@@ -130,6 +128,15 @@ func (sh *shadows) init(capacity int64, cfg *config) {
 		}
 	}
 	sh.refeed(cfg)
+}
+
+// mode returns the admission mode of the current simulation, which the
+// cache uses (the initial one when there is none: capacity 0).
+func (sh *shadows) mode(cfg *config) uint8 {
+	if len(sh.sims) == 0 {
+		return cfg.admitMode
+	}
+	return sh.sims[sh.current].p.mode
 }
 
 // sampled reports whether requests for h feed the simulations.
@@ -215,7 +222,7 @@ func (p *Policy) simulate(h uint64, weight int64) {
 	if share, ok := p.shadows.access(h, weight, &p.cfg); ok {
 		p.resizeWindow(int64(share * float64(p.capacity)))
 	}
-	p.mode = p.shadows.mode
+	p.mode = p.shadows.mode(&p.cfg)
 	if p.shadows.trial.stale {
 		p.shadows.trial.stale = false
 		p.sketch.clear()
