@@ -85,7 +85,7 @@ func (m *Map) View(fn func(b []byte) error) (err error) {
 	done := false
 	defer func() {
 		if !done {
-			m.abort(old, recover(), &err)
+			m.abort(old, recover(), nil, &err)
 		}
 	}()
 	err = fn(d)
@@ -95,26 +95,19 @@ func (m *Map) View(fn func(b []byte) error) (err error) {
 	return err
 }
 
-// leave ends a ReadAt or WriteAt, which pinned m and switched faults to
-// panics: it restores the goroutine's fault setting, turns a fault in one of
-// m's ranges into *err (and *n = 0), lets any other panic continue, and
-// unpins m.
-func (m *Map) leave(old bool, n *int, err *error) {
-	debug.SetPanicOnFault(old)
-	if r := recover(); r != nil {
-		m.fault(r, n, err)
-	}
-	m.pins.release()
-}
+// leave ends a ReadAt or WriteAt, deferred: it passes the recovered panic
+// (if any) to abort.
+func (m *Map) leave(old bool, n *int, err *error) { m.abort(old, recover(), n, err) }
 
-// abort ends a View or ViewOf whose callback did not return: it restores
-// the goroutine's fault setting, turns r, the recovered panic, into *err if
-// it is a fault in one of m's ranges, lets any other panic continue, and
-// unpins. r is nil when the callback called runtime.Goexit.
-func (m *Map) abort(old bool, r any, err *error) {
+// abort ends an access that pinned m and switched faults to panics: it
+// restores the goroutine's fault setting, turns r, a recovered panic, into
+// *err (and *n = 0) if it is a fault in one of m's ranges, lets any other
+// panic continue, and unpins. View and ViewOf call it only when their
+// callback did not return (r is nil after runtime.Goexit).
+func (m *Map) abort(old bool, r any, n *int, err *error) {
 	debug.SetPanicOnFault(old)
 	if r != nil {
-		m.fault(r, nil, err)
+		m.fault(r, n, err)
 	}
 	m.pins.release()
 }

@@ -47,7 +47,7 @@ func ViewOf[T any](m *Map, off int64, n int, fn func(xs []T) error) (err error) 
 	done := false
 	defer func() {
 		if !done {
-			m.abort(old, recover(), &err)
+			m.abort(old, recover(), nil, &err)
 		}
 	}()
 	err = fn(xs)
