@@ -25,6 +25,14 @@ type derivedCtx struct {
 	cancel context.CancelFunc
 }
 
+// newAttemptCtx returns an attempt context filled with r and the usual
+// parent, for a composite literal: start then need not write them (stores
+// into a new object need no write barrier; later ones do while the GC
+// marks).
+func newAttemptCtx(r *Registry) attemptCtx {
+	return attemptCtx{reg: r, parent: context.Background()}
+}
+
 func (c *attemptCtx) start(r *Registry, parent context.Context, deadline int64) {
 	if c.derived.Load() != nil { // built late by a goroutine that outlived the last attempt
 		c.end()

@@ -59,7 +59,7 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 	if r.sampleStack() {
 		stack = captureStack()
 	}
-	b := &box[T]{v: v, fn: cleanup, actx: attemptCtx{reg: r, parent: context.Background()}}
+	b := &box[T]{v: v, fn: cleanup, actx: newAttemptCtx(r)}
 	b.entry.run, b.entry.ac, b.entry.leaky = b, &b.actx, true
 	if err := b.entry.apply(opts); err != nil {
 		return nil, err
@@ -78,10 +78,7 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 // trackPlain is Track with LeaksOff: the Guard is e's runner, and the
 // entry is a recycled one when the options allow it (see recycle.go).
 func trackPlain[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts []Option) (*Guard[T], error) {
-	// The attempt context starts filled with the registry and the usual
-	// parent, so that Release's attempt need not write them (stores into
-	// a new object need no write barrier; later ones do while the GC marks).
-	g := &Guard[T]{v: v, fn: cleanup, actx: attemptCtx{reg: r, parent: context.Background()}}
+	g := &Guard[T]{v: v, fn: cleanup, actx: newAttemptCtx(r)}
 	p, plain, err := parsePlain(opts)
 	if err != nil {
 		return nil, err
