@@ -27,3 +27,22 @@ func TestFitsAgreesWithCheckBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestPrefetchNeverFaults checks the promise ViewOf, ReadAt and WriteAt rely
+// on when they prefetch before checking anything: a prefetch of any address,
+// however invalid, and of any size, however large, is harmless (a load of
+// these addresses would kill the process).
+func TestPrefetchNeverFaults(t *testing.T) {
+	addrs := []uintptr{0, 1, 4095, 1 << 47, 0xffff_8000_0000_0000, ^uintptr(0) - 63, ^uintptr(0)}
+	sizes := []uintptr{0, 1, 64, 1 << 30, ^uintptr(0) >> 1, ^uintptr(0)}
+	for _, a := range addrs {
+		for _, n := range sizes {
+			prefetch(a, n)
+		}
+	}
+	var m Map // as for a zero-length file: no mapping at all
+	m.cur.Store(&mapping{})
+	for _, off := range []int64{math.MinInt64, -1, 0, 1 << 40, math.MaxInt64} {
+		m.warm(off, 64)
+	}
+}

@@ -25,7 +25,9 @@ import (
 //   - pin, spof, defer: call plus one part of ViewOf's machinery each: the
 //     pin (two atomic adds), the debug.SetPanicOnFault pair, or the deferred
 //     closure that would recover a fault;
-//   - pin+spof, spof+defer: two parts; viewof: all three (ViewOf itself);
+//   - pin+spof, spof+defer: two parts; nopf: all three, which is ViewOf
+//     without its prefetch; viewof: ViewOf itself; pf+call: call after
+//     ViewOf's prefetch;
 //   - pread: os.File.ReadAt.
 //
 // The variants are measurement tools only: none of them is safe to use.
@@ -89,6 +91,8 @@ func BenchmarkRandom64Parts(b *testing.B) {
 		{"pin+spof", via(partPinSPOF[uint64])},
 		{"spof+defer", via(partSPOFDefer[uint64])},
 		{"viewof", via(ViewOf[uint64])},
+		{"nopf", via(partNoPrefetch[uint64])},
+		{"pf+call", via(partPrefetchCall[uint64])},
 		{"pread", func(offs []int64) {
 			for _, off := range offs {
 				_, _ = f.ReadAt(buf, off)
@@ -197,4 +201,34 @@ func partSPOFDefer[T any](m *Map, off int64, n int, fn func(xs []T) error) (err 
 	done = true
 	debug.SetPanicOnFault(old)
 	return err
+}
+
+// partNoPrefetch is ViewOf without its prefetch: pin, fault guard and
+// deferred recovery.
+//
+//go:noinline
+func partNoPrefetch[T any](m *Map, off int64, n int, fn func(xs []T) error) (err error) {
+	if !m.pins.acquire() {
+		return ErrClosed
+	}
+	old := debug.SetPanicOnFault(true)
+	done := false
+	defer func() {
+		if !done {
+			m.abort(old, recover(), nil, &err)
+		}
+	}()
+	err = partCall(m, off, n, fn)
+	done = true
+	debug.SetPanicOnFault(old)
+	m.pins.release()
+	return err
+}
+
+// partPrefetchCall is partCall after ViewOf's prefetch.
+//
+//go:noinline
+func partPrefetchCall[T any](m *Map, off int64, n int, fn func(xs []T) error) error {
+	m.warm(off, uintptr(n)*8)
+	return partCall(m, off, n, fn)
 }
