@@ -185,8 +185,11 @@ func (c *Cache[K, V]) lookup(k K, touch bool) (v V, slot uint32, ok bool) {
 		if d := ch.deadline(i); d != 0 {
 			now := c.now()
 			ok = d > now
-			if ok && touch {
-				ch.setDeadlineIfPresent(i, now+c.idle)
+			// A hit pushes the deadline to now+idle, never earlier: a
+			// longer SetTTL deadline stands (the timer wheel holds the
+			// entry until its deadline and only ever moves it later).
+			if ext := now + c.idle; ok && touch && ext > d {
+				ch.setDeadlineIfPresent(i, ext)
 			}
 		}
 		if ok {

@@ -176,8 +176,10 @@ func runExpiryModel(idle bool, d time.Duration, ops []expiryOp) (failure string)
 			if ok != wok || (ok && got != v) {
 				fail("Get(%d) = %d, %v, want %d, %v", k, got, ok, v, wok)
 			}
-			if ok && idle && !insts[v].deadline.IsZero() { // SetTTL(k, v, 0): never expires
-				insts[v].deadline = time.Now().Add(d)
+			if in := insts[v]; ok && idle && !in.deadline.IsZero() { // SetTTL(k, v, 0): never expires
+				if ext := time.Now().Add(d); ext.After(in.deadline) { // a hit never shortens a SetTTL deadline
+					in.deadline = ext
+				}
 			}
 			check("Get", nil)
 		case "Delete":
@@ -237,6 +239,36 @@ func TestUnclosedCacheGoesQuiet(t *testing.T) {
 		advance(10 * time.Second)
 		if n := len(r.take()); n != 501 || c.Len() != 0 {
 			t.Fatalf("after the TTL: %d expiries reported, Len %d; want 501, 0", n, c.Len())
+		}
+	})
+}
+
+// TestHitKeepsLongerSetTTL checks that with ExpireAfterAccess a hit never
+// shortens the deadline SetTTL gave: the entry lives its whole TTL, and it
+// is reported as expired once that TTL (not the first hit plus the idle
+// time) has passed.
+func TestHitKeepsLongerSetTTL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r syncRecorder
+		c, err := New(&Options[int, int]{MaxEntries: 10, ExpireAfterAccess: time.Second, OnEvict: r.onEvict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetTTL(1, 1, 3*time.Second)
+		if _, ok := c.Get(1); !ok {
+			t.Fatal("Get(1) missed right after SetTTL")
+		}
+		advance(2500 * time.Millisecond) // past the hit + 1 s, before the 3 s TTL
+		if _, ok := c.Get(1); !ok {
+			t.Fatal("Get(1) at 2.5 s missed: the hit at 0 s shortened the 3 s TTL")
+		}
+		advance(3600 * time.Millisecond) // past the second hit + 1 s, plus the wheel's resolution
+		if _, ok := c.Get(1); ok {
+			t.Fatal("Get(1) hit 3.6 s after the last hit, with ExpireAfterAccess 1 s")
+		}
+		if got, want := r.take(), []event{{1, 1, Expired}}; !slices.Equal(got, want) {
+			t.Fatalf("OnEvict calls = %v, want %v", got, want)
 		}
 	})
 }

@@ -61,8 +61,9 @@ type Options[K comparable, V any] struct {
 	// ExpireAfterAccess, when > 0, makes entries expire after this long
 	// without a read or write: each Get hit and each Set pushes the entry's
 	// deadline to now+ExpireAfterAccess. It excludes TTL; an entry set with
-	// SetTTL gets that first deadline, later hits extend it by
-	// ExpireAfterAccess.
+	// SetTTL gets that first deadline, and a later hit moves it to
+	// now+ExpireAfterAccess only if that is later (a hit never shortens a
+	// deadline).
 	ExpireAfterAccess time.Duration
 
 	// OnEvict, if set, is called once for every entry that leaves the cache
