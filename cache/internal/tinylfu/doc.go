@@ -42,8 +42,13 @@
 // divided by 2^r, but at least 1024 (small caches simulate every key). After
 // each epoch of about capacity requests, a simulation's score is its hits in
 // the epoch plus 0.9× its previous score; when the best score beats the
-// current window's by 1%, the cache moves its window one grid step toward
-// the best. Growing the window moves main-space LRU entries into it, at most
+// current window's by 1% and by the square root of the current score, the
+// cache moves its window one grid step toward the best. A score counts
+// hits, so its square root is about its spread from chance alone: in the
+// first epochs, or with few hits per epoch, a 1% lead is noise, and acting
+// on it costs the cache a transition that the simulations, each always in
+// its own configuration, never pay (2 points on LIRS's multi1 trace at 500
+// entries). Growing the window moves main-space LRU entries into it, at most
 // 1000 per operation; shrinking sends window LRU entries to probation.
 //
 // A move back against the previous one means the scores chase a workload
@@ -74,8 +79,9 @@
 // each); and all, where every candidate wins (a segmented LRU whose
 // protected entries idle for 8×capacity requests are demoted, so that a
 // phase change cannot freeze it). When the simulation of another mode at
-// the current window share scores 1% more than the current one, the cache
-// switches to that mode; otherwise the window moves as described above.
+// the current window share scores 1% and the square root of the current
+// score more than the current one, the cache switches to that mode;
+// otherwise the window moves as described above.
 // Only the simulations that decide run: the current mode's six window
 // shares, the other modes at the current share and its grid neighbours,
 // and always the frequency mode's six (so a return to it finds its

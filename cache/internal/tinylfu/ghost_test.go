@@ -161,7 +161,8 @@ func TestSwitchMode(t *testing.T) {
 		wantMode  uint8
 	}{
 		{name: "within-margin", ghostSame: 100.5, ghostBest: 200, wantMode: admitFrequency},
-		{name: "leads", ghostSame: 110, ghostBest: 0, wantMode: admitGhost},
+		{name: "within-noise", ghostSame: 109, ghostBest: 200, wantMode: admitFrequency}, // √100 = 10
+		{name: "leads", ghostSame: 111, ghostBest: 0, wantMode: admitGhost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

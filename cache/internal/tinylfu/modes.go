@@ -16,9 +16,10 @@ const (
 // mode (the cache's initial one, then otherModes), in blocks of len(grid),
 // though not all of them run (see runsAt).
 // At the end of an epoch, if the simulation of another mode at the current
-// window share beats the current one by modeMargin, the cache switches to
-// that mode (and does not move its window in that epoch); otherwise the
-// window moves toward the best share of the current mode.
+// window share beats the current one by modeMargin and by modeZ square
+// roots of its score (see leads), the cache switches to that mode (and does
+// not move its window in that epoch); otherwise the window moves toward the
+// best share of the current mode.
 
 // switchMode switches to the best simulation of another mode at the
 // current window share if it leads by the margin; it reports whether the
@@ -31,7 +32,7 @@ func (sh *shadows) switchMode(cfg *config) bool {
 			other = i
 		}
 	}
-	if other < 0 || sh.sims[other].score <= sh.sims[sh.current].score*(1+cfg.modeMargin) {
+	if other < 0 || !leads(sh.sims[other].score, sh.sims[sh.current].score, cfg.modeMargin, cfg.modeZ) {
 		return false
 	}
 	sh.seedMode(other, cfg)

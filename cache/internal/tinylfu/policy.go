@@ -18,6 +18,7 @@ type config struct {
 	epochFactor      float64   // sampled requests per decision, in simulation capacities
 	shadowDecay      float64   // weight of past epochs in a simulation's score
 	shadowMargin     float64   // relative score lead needed to switch windows
+	shadowZ          float64   // lead needed to switch windows, in square roots of the current score
 	shadowStep       bool      // move one grid step toward the best window at a time
 	maxEpochMul      int       // longest epoch, in base epochs, after the window oscillates
 	staleAge         float64   // on a frequency tie, a victim idle this many capacities loses
@@ -28,6 +29,7 @@ type config struct {
 	ghostFactor      float64   // ghost generation, in capacities (0: no ghost)
 	otherModes       []uint8   // admission modes simulated beside admitMode (see modes.go)
 	modeMargin       float64   // relative score lead needed to switch admission modes
+	modeZ            float64   // lead needed to switch admission modes, in square roots of the current score
 	allAge           float64   // with admitAll, protected entries idle this many capacities are demoted
 }
 
@@ -48,6 +50,7 @@ var defaults = config{
 	epochFactor:      1,
 	shadowDecay:      0.9,
 	shadowMargin:     0.01,
+	shadowZ:          1,
 	shadowStep:       true,
 	maxEpochMul:      8,
 	staleAge:         8,
@@ -58,6 +61,7 @@ var defaults = config{
 	ghostFactor:      0.5,
 	otherModes:       []uint8{admitGhost, admitAll},
 	modeMargin:       0.01,
+	modeZ:            1,
 	allAge:           8,
 }
 

@@ -109,3 +109,66 @@ func bitsOf(x int64) int {
 	}
 	return n
 }
+
+// TestLeads checks the lead a simulation needs over the current one: the
+// relative margin and z square roots of the current score, whichever is
+// larger.
+func TestLeads(t *testing.T) {
+	tests := []struct {
+		name       string
+		score, cur float64
+		margin, z  float64
+		want       bool
+	}{
+		{name: "margin-only", score: 102, cur: 100, margin: 0.01, z: 0, want: true},
+		{name: "within-noise", score: 109, cur: 100, margin: 0.01, z: 1, want: false},
+		{name: "beyond-noise", score: 111, cur: 100, margin: 0.01, z: 1, want: true},
+		{name: "large-scores", score: 10_150, cur: 10_000, margin: 0.01, z: 1, want: true}, // margin decides: 100 < 150
+		{name: "within-margin", score: 10_090, cur: 10_000, margin: 0.01, z: 0, want: false},
+		{name: "two-roots", score: 115, cur: 100, margin: 0.01, z: 2, want: false},
+		{name: "from-zero", score: 1, cur: 0, margin: 0.01, z: 1, want: true},
+		{name: "tie", score: 0, cur: 0, margin: 0.01, z: 1, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := leads(tt.score, tt.cur, tt.margin, tt.z); got != tt.want {
+				t.Fatalf("leads(%v, %v, %v, %v) = %v, want %v", tt.score, tt.cur, tt.margin, tt.z, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWindowMoveNeedsSignificantLead checks the window decision at the end
+// of an epoch: a best window whose lead over the current one is within the
+// noise of the current score (√score) does not move the window; a larger
+// lead moves it one grid step.
+func TestWindowMoveNeedsSignificantLead(t *testing.T) {
+	tests := []struct {
+		name     string
+		best     float64 // score of the largest window; the others score 400
+		wantMove bool
+	}{
+		{name: "noise", best: 415, wantMove: false}, // above the 1% margin, below √400 = 20
+		{name: "lead", best: 425, wantMove: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := defaults
+			var sh shadows
+			sh.init(1000, &cfg)
+			n := len(cfg.grid)
+			for _, s := range sh.sims {
+				s.score, s.hits = 400/cfg.shadowDecay, 0 // folding an epoch without hits gives 400
+			}
+			sh.sims[n-1].score = tt.best / cfg.shadowDecay
+			sh.n = sh.epoch*sh.mul - 1
+			w, moved := sh.access(mix(1<<40), 1, &cfg) // a miss everywhere ends the epoch
+			if moved != tt.wantMove {
+				t.Fatalf("window moved = %v (to %v), want %v", moved, w, tt.wantMove)
+			}
+			if moved && w != cfg.grid[1] {
+				t.Fatalf("window share after the move = %v, want one grid step: %v", w, cfg.grid[1])
+			}
+		})
+	}
+}
