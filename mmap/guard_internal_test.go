@@ -73,18 +73,19 @@ var sink byte
 // calls between a pin and an unpin, and of whole Views (pin, fault guard,
 // unpin) and of ViewOf calls for uint64 (a number: no type-cache lookup) and
 // [8]uint64 (checked through the sync.Map cache), and reports per call the
-// fault guard's cost (View − pinned; target ≤ 15 ns) and each call's total
-// cost over a bare call.
+// fault guard's cost (View − pinned; target ≤ 15 ns), each call's total
+// cost over a bare call, and the cost of ViewOf's prefetch on cached bytes
+// (ViewOf − the same code without it, partNoPrefetch).
 func BenchmarkGuardOverhead(b *testing.B) {
 	m := openInternal(b, os.Getpagesize())
 	fn := func(d []byte) error { return nil }
 	const batch = 1024
 	fnOf := func(xs []uint64) error { return nil }
 	fnStruct := func(xs [][8]uint64) error { return nil }
-	var total [5]time.Duration
+	var total [6]time.Duration
 	for i := 0; b.Loop(); i++ {
-		for k := range 5 { // rotate the order so that none always goes first
-			j := (i + k) % 5
+		for k := range 6 { // rotate the order so that none always goes first
+			j := (i + k) % 6
 			t0 := time.Now()
 			switch j {
 			case 0:
@@ -110,14 +111,19 @@ func BenchmarkGuardOverhead(b *testing.B) {
 				for range batch {
 					_ = ViewOf(m, 64, 1, fnStruct)
 				}
+			case 5:
+				for range batch {
+					_ = partNoPrefetch(m, 64, 8, fnOf)
+				}
 			}
 			total[j] += time.Since(t0)
 		}
 	}
-	tBare, tPinned, tView, tViewOf, tViewStruct := total[0], total[1], total[2], total[3], total[4]
+	tBare, tPinned, tView, tViewOf, tViewStruct, tNoPrefetch := total[0], total[1], total[2], total[3], total[4], total[5]
 	n := float64(b.N * batch)
 	b.ReportMetric(float64((tView-tPinned).Nanoseconds())/n, "ns/guard")
 	b.ReportMetric(float64((tView-tBare).Nanoseconds())/n, "ns/view-overhead")
 	b.ReportMetric(float64((tViewOf-tBare).Nanoseconds())/n, "ns/viewof-uint64-overhead")
 	b.ReportMetric(float64((tViewStruct-tBare).Nanoseconds())/n, "ns/viewof-array-overhead")
+	b.ReportMetric(float64((tViewOf-tNoPrefetch).Nanoseconds())/n, "ns/prefetch")
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -203,14 +204,23 @@ func partSPOFDefer[T any](m *Map, off int64, n int, fn func(xs []T) error) (err 
 	return err
 }
 
-// partNoPrefetch is ViewOf without its prefetch: pin, fault guard and
-// deferred recovery.
-//
-//go:noinline
+// partNoPrefetch is ViewOf line for line without its prefetch (m.warm).
 func partNoPrefetch[T any](m *Map, off int64, n int, fn func(xs []T) error) (err error) {
+	size, align := sizeAlign[T]()
+	if !isNumber[T]() {
+		if err := checkLayout(reflect.TypeFor[T]()); err != nil {
+			return err
+		}
+	}
 	if !m.pins.acquire() {
 		return ErrClosed
 	}
+	d := m.cur.Load().data
+	if !fits(d, off, n, size, align) {
+		m.pins.release()
+		return boundsError[T](d, off, n, size, align)
+	}
+	xs := castSlice[T](d[off:], n)
 	old := debug.SetPanicOnFault(true)
 	done := false
 	defer func() {
@@ -218,7 +228,7 @@ func partNoPrefetch[T any](m *Map, off int64, n int, fn func(xs []T) error) (err
 			m.abort(old, recover(), nil, &err)
 		}
 	}()
-	err = partCall(m, off, n, fn)
+	err = fn(xs)
 	done = true
 	debug.SetPanicOnFault(old)
 	m.pins.release()
