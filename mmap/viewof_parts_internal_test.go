@@ -204,7 +204,12 @@ func partSPOFDefer[T any](m *Map, off int64, n int, fn func(xs []T) error) (err 
 	return err
 }
 
-// partNoPrefetch is ViewOf line for line without its prefetch (m.warm).
+// partNoPrefetch is ViewOf line for line without its prefetch (m.warm), for
+// Random64Parts' nopf and GuardOverhead's ns/prefetch. It is a copy on
+// purpose: ViewOf cannot share its body with it, because a shared body means
+// one more call per ViewOf (a wrapper holding the prefetch does not inline),
+// and an extra call per read is what these benchmarks show costs. Keep the
+// two in step when ViewOf changes.
 func partNoPrefetch[T any](m *Map, off int64, n int, fn func(xs []T) error) (err error) {
 	size, align := sizeAlign[T]()
 	if !isNumber[T]() {
