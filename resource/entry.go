@@ -55,6 +55,7 @@ type entry struct {
 	kind  string
 	size  atomic.Int64 // bytes; SetSize may change it while the resource lives
 	born  int64        // registry clock (ns)
+	seq   uint64       // registration order (Registry.seq), unique per registry
 	run   runner
 	x     *extra                // rare options; nil when none were given
 	links atomic.Pointer[links] // created on first use (dependencies, waiters)
@@ -70,16 +71,17 @@ type entry struct {
 
 	// Owned by the current claim holder (handed on through the scheduler lock).
 	prepared bool
-	pooled   bool // may be recycled (see recycle.go)
-	recycle  bool // its Guard released it: finish may recycle it
+	pooled   bool      // may be recycled (see recycle.go)
+	recycle  bool      // its Guard released it: finish may recycle it
+	timer    timerKind // protected by Registry.timers.mu
 	attempts int32
 	pending  atomic.Int32 // dependents this entry still waits for, plus one while preparing
+	hidx     int32        // protected by Registry.timers.mu: 1-based position in the timer heap; 0 = not in it
 	ac       *attemptCtx  // the cleanup's context; lives in the Guard, box or plainEntry
 
-	// Protected by Registry.timers.mu.
-	timer timerKind
-	hidx  int32 // 1-based position in the timer heap; 0 = not in it
-	due   int64
+	// Protected by Registry.timers.mu (timer and hidx sit among the small
+	// fields above so that the struct has no padding holes).
+	due int64
 }
 
 func (e *entry) priority() Priority { return Priority(e.prio) }

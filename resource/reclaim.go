@@ -42,8 +42,9 @@ func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) e
 //
 // Order: resources past their TTL or idle timeout first, then by priority
 // Low, Normal, High (Critical is never reclaimed); within one priority the
-// least recently used (oldest last Touch, else oldest) first, then the
-// largest. A candidate with live dependents is skipped (releasing it would
+// least recently used (oldest last Touch, else oldest; registration times
+// are kept to a millisecond) first, then the largest, then the first
+// registered. A candidate with live dependents is skipped (releasing it would
 // release them too). Cleanups run on the caller's goroutine; Reclaim stops
 // when ctx ends. err joins every failure and ctx's error.
 func (r *Registry) Reclaim(ctx context.Context, bytes int64) (freed int64, err error) {
@@ -111,7 +112,7 @@ func compareCandidates(a, b candidate) int {
 		}
 		return 1
 	}
-	return cmp.Compare(a.e.id, b.e.id)
+	return cmp.Compare(a.e.seq, b.e.seq)
 }
 
 func (r *Registry) reclaimOne(ctx context.Context, e *entry) (int64, error) {

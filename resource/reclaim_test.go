@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -66,6 +67,24 @@ func TestReclaimOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestReclaimTiesInRegistrationOrder: resources alike in priority, age (one
+// tick of the coarse clock) and size are reclaimed oldest first.
+func TestReclaimTiesInRegistrationOrder(t *testing.T) {
+	r := newRegistry(t, nil)
+	c := &counter{}
+	var want []string
+	for i := range 200 {
+		want = append(want, strconv.Itoa(i))
+		mustRegister(t, r, c.fn(want[i]), resource.Reclaimable(), resource.WithSize(1))
+	}
+	if _, err := r.Reclaim(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.seq(); !slices.Equal(got, want) {
+		t.Errorf("reclaim order %v, want registration order", got)
+	}
 }
 
 func TestReclaimSkipsDependedOn(t *testing.T) {

@@ -24,8 +24,8 @@ type shutdownState struct {
 // instant, Track and Register fail with ErrShuttingDown. Every live resource
 // is claimed and queued: a resource's cleanup starts only after every
 // resource that depends on it has finished, and among the ready ones lanes
-// are served Critical, High, Normal, Low, in parallel up to
-// Options.Workers. Cleanups already in flight (Release on other
+// are served Critical, High, Normal, Low, each in registration order, in
+// parallel up to Options.Workers. Cleanups already in flight (Release on other
 // goroutines, queued or retrying cleanups) are awaited; pending retries, on
 // workers or in a Release call, run at once instead of waiting out their
 // backoff. Queued cleanups run under ctx, so they see it end.
@@ -73,7 +73,7 @@ func (r *Registry) shutdown(ctx context.Context) error {
 	}
 	r.sched.enqueueAll(r.timers.drain())
 	all := r.snapshot()
-	slices.SortFunc(all, func(a, b *entry) int { return cmp.Or(cmp.Compare(a.born, b.born), cmp.Compare(a.id, b.id)) })
+	slices.SortFunc(all, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
 	claimed := make([]*entry, 0, len(all))
 	for _, e := range all {
 		if e.claim(rsShutdown, stQueued) {

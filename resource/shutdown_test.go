@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,37 @@ func TestShutdownPriorityOrder(t *testing.T) {
 	}
 	if h := r.Health(); h.Phase != resource.PhaseStopped || h.Live != 0 {
 		t.Errorf("Health after Shutdown = %+v", h)
+	}
+}
+
+// TestShutdownRegistrationOrder: with one worker, independent resources of
+// one priority are released in the order they were registered, although
+// they were registered within one tick of the coarse clock and land in
+// different shards (whose IDs say nothing of order).
+func TestShutdownRegistrationOrder(t *testing.T) {
+	r, err := resource.NewRegistry(&resource.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counter{}
+	var want []string
+	for i := range 300 {
+		name := strconv.Itoa(i)
+		want = append(want, name)
+		if i%2 == 0 {
+			mustRegister(t, r, c.fn(name))
+			continue
+		}
+		fn := c.fn(name)
+		if _, err := resource.Track(r, i, func(ctx context.Context, _ int) error { return fn(ctx) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.seq(); !slices.Equal(got, want) {
+		t.Errorf("release order %v, want registration order", got)
 	}
 }
 
