@@ -62,6 +62,15 @@
 // and the cleanup still runs on the registry's workers. resourcetest.VerifyNone
 // fails a test that leaves resources live.
 //
+// The runtime cleanup's argument is the registry's entry, which holds the
+// value so that the cleanup can run after the Guard is gone. However the
+// resource ends, the registry cancels that runtime cleanup, so a released
+// value may point back to its Guard (a wrapper that releases itself). A
+// value that points to its Guard and is never released, though, keeps the
+// Guard reachable from the runtime cleanup: that leak is neither collected
+// nor reported (the rule of runtime.AddCleanup); Stats().Live and
+// resourcetest.VerifyNone still show it.
+//
 // # Shutdown
 //
 // Shutdown refuses new resources, releases everything (dependents first,

@@ -40,6 +40,16 @@ type box[T any] struct {
 
 func (b *box[T]) run(ctx context.Context) error { return b.fn(ctx, b.v) }
 
+// stopLeakCheck cancels the leak detector's runtime cleanup; finish calls
+// it whichever way the resource ended. Left in place it would keep its
+// argument, the entry and so the value, reachable as long as the Guard is:
+// forever, if the value points back to its Guard.
+func (b *box[T]) stopLeakCheck() { b.cleanup.Stop() }
+
+// leakWatched is implemented by the runner of every leak-watched entry (a
+// box).
+type leakWatched interface{ stopLeakCheck() }
+
 // Track registers v with its cleanup in r and returns the Guard that owns
 // it. The cleanup is called exactly once with v: on Guard.Release (or
 // Close), ReleaseAsync, expiry, Reclaim, the leak safety net or Shutdown.
@@ -68,10 +78,14 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 		b.ext().stack = stack
 	}
 	g := &Guard[T]{v: v}
+	// Attached before the entry is published, so that whoever finishes it
+	// (finish, on any goroutine) sees b.cleanup and stops it.
+	b.cleanup = runtime.AddCleanup(g, leakFound, &b.entry)
 	if err := g.insert(r, &b.entry); err != nil {
+		b.cleanup.Stop()
+		runtime.KeepAlive(g)
 		return nil, err
 	}
-	b.cleanup = runtime.AddCleanup(g, leakFound, &b.entry)
 	return g, nil
 }
 
@@ -128,18 +142,10 @@ func (g *Guard[T]) Release(ctx context.Context) error {
 	if !e.claimInc(g.inc, rsExplicit, stRunning) {
 		return errReleased(g.id)
 	}
-	g.stopLeakCheck()
 	e.recycle = e.pooled
-	return e.reg.releaseClaimed(ctx, e)
-}
-
-// stopLeakCheck cancels the runtime cleanup once the Guard has won its
-// release: cheaper than letting it run after the Guard is collected.
-func (g *Guard[T]) stopLeakCheck() {
-	if g.fn == nil { // leak-watched: g.e is a box's entry, never recycled
-		g.e.run.(*box[T]).cleanup.Stop()
-		runtime.KeepAlive(g) // Stop is reliable only while g is reachable
-	}
+	err := e.reg.releaseClaimed(ctx, e) // finish stops the leak check
+	runtime.KeepAlive(g)                // which is reliable only while g is reachable
+	return err
 }
 
 // Close is Release(context.Background()); it makes a Guard an io.Closer.
@@ -150,9 +156,7 @@ func (g *Guard[T]) Close() error { return g.Release(context.Background()) }
 // Failures are reported through Failures, Stats and events. It does
 // nothing if the resource was already released.
 func (g *Guard[T]) ReleaseAsync() {
-	if g.e.reg.releaseAsync(g.e, g.inc, g.id, rsAsync) == nil {
-		g.stopLeakCheck()
-	}
+	g.e.reg.releaseAsync(g.e, g.inc, g.id, rsAsync)
 }
 
 // Detach stops tracking: the cleanup will never run and the caller owns
@@ -163,7 +167,7 @@ func (g *Guard[T]) Detach() (T, error) {
 		var zero T
 		return zero, err
 	}
-	g.stopLeakCheck()
+	runtime.KeepAlive(g) // finish has stopped the leak check
 	return g.v, nil
 }
 

@@ -378,8 +378,13 @@ const (
 )
 
 // finish removes e from the registry, counts its outcome, stores its final
-// state and resumes the entries that waited for it.
+// state and resumes the entries that waited for it. It also cancels the
+// leak detector's runtime cleanup of a leak-watched entry, whatever ended
+// it (the Guard, the registry by ID, expiry, Reclaim, Shutdown).
 func (r *Registry) finish(e *entry, st uint32, out outcome) {
+	if e.leaky {
+		e.run.(leakWatched).stopLeakCheck()
+	}
 	if e.x != nil {
 		if e.timed() {
 			r.timers.remove(e)
