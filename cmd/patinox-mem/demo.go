@@ -25,6 +25,8 @@ type demoConfig struct {
 
 	memlimit  int64 // --memlimit in bytes; 0: the default demo, no limit set
 	noMonitor bool  // --no-monitor: set the limit but run without a pressure.Monitor
+
+	inspect func(*env) // tests only: called with the run's env after the registry's Shutdown
 }
 
 func parseDemo(args []string, stderr io.Writer) (demoConfig, error) {
@@ -117,6 +119,9 @@ func demo(c demoConfig, stdout, stderr io.Writer) (err error) {
 	}
 	stopErr := stopAll(started)
 	shut := shutdown(e)
+	if c.inspect != nil {
+		c.inspect(e)
+	}
 	var rep report
 	rep.addRegistry(e, shut)
 	for _, comp := range started {

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
+	"github.com/patinox/memory/resource"
 	"go.uber.org/goleak"
 )
 
@@ -44,6 +48,27 @@ func TestDemoAccountsForEverything(t *testing.T) {
 		if !strings.Contains(errOut.String(), "live=") {
 			t.Errorf("seed %d: stderr has no progress line:\n%s", seed, errOut.String())
 		}
+	}
+}
+
+// TestDemoLeavesNothingReachable: once a demo run returns, its registry
+// (which every entry, cache, pool and mapping of the run points to) can be
+// collected. A process that runs for weeks must not keep anything of the
+// work it finished: the test fails if any resource, Guard or component of
+// the run is still reachable from a root.
+func TestDemoLeavesNothingReachable(t *testing.T) {
+	var reg weak.Pointer[resource.Registry]
+	c := smallDemo
+	c.duration = 200 * time.Millisecond
+	c.inspect = func(e *env) { reg = weak.Make(e.registry) }
+	if err := demo(c, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		runtime.GC()
+	}
+	if reg.Value() != nil {
+		t.Error("the finished demo's registry is still reachable")
 	}
 }
 

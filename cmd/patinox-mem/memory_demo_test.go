@@ -76,8 +76,11 @@ func TestDemoMemlimit(t *testing.T) {
 		t.Errorf("levels seen = %q, want one above normal\nstderr:\n%s", levels, errOut.String())
 	}
 	evicted, err := strconv.Atoi(rowValue(t, got, "cache evictions by pressure (shrink + Reclaim)"))
-	if err != nil || evicted == 0 {
-		t.Errorf("cache evictions by pressure = %d (%v), want > 0\nstdout:\n%s", evicted, err, got)
+	if err != nil {
+		t.Fatalf("cache evictions by pressure: %v\nstdout:\n%s", err, got)
+	}
+	if evicted == 0 && !shrunkFromStart(t, got, levels) {
+		t.Errorf("cache evictions by pressure = 0, want > 0 (or a cache shrunk before it filled)\nstdout:\n%s", got)
 	}
 	t.Logf("levels seen: %s; pressure evictions: %d; peak used: %s", levels, evicted,
 		rowValue(t, got, "peak used by the Go runtime (sampled every 50ms)"))
@@ -87,6 +90,19 @@ func TestDemoMemlimit(t *testing.T) {
 	for _, label := range []string{"peak used by the Go runtime (sampled every 50ms)", "peak RSS (VmHWM)", "exceeded the limit", "cache hit ratio"} {
 		rowValue(t, got, label)
 	}
+}
+
+// shrunkFromStart reports whether the pressure level was above normal from
+// the monitor's first reading to the end and the cache's bound is below
+// the configured one. On a loaded machine (go test runs packages in
+// parallel) the heap can pass the limit before the cache holds anything:
+// the shrink then finds nothing to evict, and the smaller bound holds the
+// cache down for the rest of the run (Capacity evictions), which is the
+// reaction the test asks for.
+func shrunkFromStart(t *testing.T, out, levels string) bool {
+	t.Helper()
+	bound, configured, ok := strings.Cut(rowValue(t, out, "cache bound at the end / configured"), " / ")
+	return ok && bound != configured && strings.HasSuffix(levels, "; 0 changes") && !strings.HasPrefix(levels, "normal")
 }
 
 // TestDemoNoMonitor: with --no-monitor the limit is set, nothing reacts:
