@@ -32,7 +32,7 @@ func TestPressureReclaims(t *testing.T) {
 		c := &counter{}
 		for _, name := range []string{"a", "b", "c", "d"} {
 			mustRegister(t, r, c.fn(name), resource.Reclaimable(), resource.WithSize(100))
-			advance(time.Millisecond) // distinct ages: oldest reclaimed first
+			advance(time.Millisecond) // oldest reclaimed first (within a coarse-clock tick, first registered)
 		}
 		mustRegister(t, r, c.fn("critical"), resource.Reclaimable(), resource.WithSize(100), resource.WithPriority(resource.Critical))
 		mustRegister(t, r, c.fn("pinned"), resource.WithSize(1000))
