@@ -89,11 +89,6 @@ func (d *cacheDemo) start(_ context.Context, e *env) error {
 		d.big, d.prompts, d.bound = true, demoBigPrompts, demoBigFactor*e.memlimit
 		o.MaxEntries, o.TTL, o.MaxWeight = 0, 0, d.bound
 		o.Weigher = func(_ string, r *llmResponse) int64 { return int64(len(r.text) + len(r.body)) }
-		// LRU, not the default TinyLFU: TinyLFU sizes its frequency sketch
-		// for capacity unit-weight entries before it sees a weight, so a
-		// MaxWeight in bytes of 64 MiB or more allocates a 512 MiB sketch at
-		// New, more than the whole limit (reported as a cache bug).
-		o.Policy = cache.LRU()
 	}
 	c, err := cache.New(o)
 	if err != nil {

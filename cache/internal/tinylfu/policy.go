@@ -78,6 +78,7 @@ type Policy struct {
 	weight       int64 // current total weight
 	count        int   // entries
 	weighted     bool  // some entry had a weight other than 1
+	added        bool  // Add was called: the ghost and sketch are sized
 	windowMax    int64
 	protectedMax int64
 
@@ -129,18 +130,25 @@ func (p *Policy) SetCapacity(capacity int64) {
 	p.windowMax = capacity - int64((1-p.cfg.windowPercent)*float64(capacity))
 	p.protectedMax = int64(p.cfg.protectedPercent * float64(capacity-p.windowMax))
 	p.climber.init(capacity, &p.cfg)
-	if p.cfg.shadows {
+	if p.adaptive() { // simulations never run for a weighted cache
 		p.shadows.init(capacity, &p.cfg)
-		if !p.weighted {
-			p.mode = p.shadows.mode(&p.cfg) // a resize restarts the simulations in the initial mode
-		}
+		p.mode = p.shadows.mode(&p.cfg) // a resize restarts the simulations in the initial mode
 	}
 	p.round = false
-	if !p.weighted {
-		p.ghost.init(int(p.cfg.ghostFactor * float64(capacity)))
+	// The ghost and the sketch are sized by capacity (about 8 and 2.5 bytes
+	// per unit). Before the first Add they are left for Add to size: the
+	// cache calls Weighted after New when the capacity is a weight (often
+	// bytes), and sizing them by a capacity of 1 GiB would take 800 MiB.
+	if !p.weighted && p.added {
+		p.ghost.init(p.ghostQuota())
 	}
-	p.ensureSketch()
+	if p.added {
+		p.ensureSketch()
+	}
 }
+
+// ghostQuota is the number of rejected candidates the ghost remembers.
+func (p *Policy) ghostQuota() int { return int(p.cfg.ghostFactor * float64(p.capacity)) }
 
 // Weighted tells the policy, before its first Add, that the cache is bounded
 // by weight (MaxWeight), so that its capacity is not an entry count: the
@@ -171,6 +179,12 @@ func (p *Policy) ensureSketch() {
 
 // Add records a new entry in slot with the key's hash and weight.
 func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
+	if !p.added { // see SetCapacity
+		p.added = true
+		if !p.weighted {
+			p.ghost.init(p.ghostQuota())
+		}
+	}
 	p.round = false
 	for int(slot) >= len(p.nodes) {
 		p.nodes = append(p.nodes, node{prev: none, next: none})
