@@ -224,6 +224,10 @@ func (lq *leakQueue[T]) drain() {
 			return
 		}
 		c := lq.q[0]
+		// Clear the slot: the backing array outlives the slice header
+		// (even at length 0), and would keep the recovered connection,
+		// its value and its Guard reachable for as long as the pool lives.
+		lq.q[0] = nil
 		lq.q = lq.q[1:]
 		lq.mu.Unlock()
 		lq.p.recoverUnreleased(c)
