@@ -231,6 +231,11 @@ func (m *Monitor) Close() error {
 		for s := range m.subs {
 			s.stop()
 		}
+		// Forget the subscribers: a closed monitor that something still
+		// points to (a registry's or a component's Options) must not keep
+		// their callbacks, and the components they close over, reachable.
+		// A later stop finds nothing to delete.
+		clear(m.subs)
 		m.mu.Unlock()
 		close(m.done)
 		if m.psi != nil {
