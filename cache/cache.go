@@ -23,9 +23,11 @@ type shard[K comparable] struct {
 // Cache is a bounded, concurrent key-value cache with a pluggable eviction
 // policy, expiry, loaders and eviction callbacks. It is safe for concurrent
 // use: a Set synchronizes before every Get that returns its value. Create it
-// with New; Close it when done (an unclosed cache leaks no goroutine, but
-// values tracked in a Registry are released only by Close, eviction or the
-// registry's own shutdown).
+// with New; Close it when done (an unclosed cache leaks no goroutine of its
+// own, but values tracked in a Registry are released only by Close,
+// eviction or the registry's own shutdown, and until Close the pressure
+// monitor's subscription, or tracked values' registrations, keep the cache
+// and all its values reachable).
 type Cache[K comparable, V any] struct {
 	shards  []shard[K]
 	stripes []stripe
