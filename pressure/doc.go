@@ -29,8 +29,9 @@
 // ([DefaultThresholds]: 0.70/0.60, 0.85/0.78, 0.95/0.90). The monitor
 // escalates at once and steps down one level at a time, each step after
 // Options.Calm below the current level's exit ratio. Subscribers
-// ([Monitor.Subscribe], [Monitor.Watch]) each run on their own goroutine, are
-// never called under a lock, receive at most one level per interval (the
+// ([Monitor.Subscribe], [Monitor.Watch]) are called on a goroutine of their
+// own that exists only while a delivery is due (an idle subscription costs
+// no goroutine), are never called under a lock, receive at most one level per interval (the
 // newest wins, and the return to Normal is always announced), and a slow one
 // delays nobody else.
 //

@@ -7,52 +7,77 @@ import (
 	"time"
 )
 
-// subscriber delivers level changes to one callback on its own goroutine, so
-// a slow callback delays nobody else. Its mailbox holds only the latest level.
+// subscriber delivers level changes to one callback. A delivery runs on a
+// goroutine of its own, so a slow callback delays nobody else, and that
+// goroutine exists only while there is something to deliver or the
+// interval after a delivery has not passed: an idle subscription costs no
+// goroutine, and stopping it needs no channel operation (so it may be
+// called from anywhere, a runtime cleanup included).
 type subscriber struct {
+	m        *Monitor
 	fn       func(Level)
 	interval time.Duration
-	mail     chan Level
-	quit     chan struct{}
-	once     sync.Once
+
+	mu      sync.Mutex // protects following fields
+	last    Level      // the last level delivered (Normal at first)
+	pending Level      // the newest level posted
+	running bool       // a delivery goroutine is active
+	stopped bool
 }
 
-func (s *subscriber) stop() { s.once.Do(func() { close(s.quit) }) }
+// stop ends deliveries: after it returns, fn is not called again (a call
+// already running finishes). A delivery goroutine waiting out its interval
+// ends when the interval passes or the monitor closes.
+func (s *subscriber) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
 
-// post replaces any undelivered level with l. Only the monitor calls it,
-// under its lock, so there is a single sender.
+// post records l as the newest level and starts a delivery goroutine if
+// none is active and l is news. Only the monitor calls it, under its lock,
+// so Close cannot miss the goroutine it starts.
 func (s *subscriber) post(l Level) {
-	select {
-	case <-s.mail:
-	default:
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = l
+	if s.running || s.stopped || l == s.last {
+		return
 	}
-	s.mail <- l
+	s.running = true
+	s.m.wg.Add(1)
+	go s.deliver()
 }
 
-// run delivers levels, at most one per interval, skipping a level equal to
-// the last one delivered. The newest level is always delivered eventually,
-// so a return to Normal is always announced.
-func (s *subscriber) run(last Level) {
+// deliver calls fn with the newest level, then waits out the interval, and
+// repeats while the level changed meanwhile. A level equal to the last one
+// delivered is skipped, so the newest level is always delivered eventually
+// and a return to Normal is always announced.
+func (s *subscriber) deliver() {
+	defer s.m.wg.Done()
 	var wait *time.Timer
 	for {
-		select {
-		case <-s.quit:
+		s.mu.Lock()
+		if s.stopped || s.pending == s.last {
+			s.running = false
+			s.mu.Unlock()
 			return
-		case l := <-s.mail:
-			if l == last {
-				continue
-			}
-			last = l
-			s.fn(l)
 		}
+		l := s.pending
+		s.last = l
+		s.mu.Unlock()
+		s.fn(l)
 		if wait == nil {
 			wait = time.NewTimer(s.interval)
 		} else {
 			wait.Reset(s.interval)
 		}
 		select {
-		case <-s.quit:
+		case <-s.m.done:
 			wait.Stop()
+			s.mu.Lock()
+			s.running = false
+			s.mu.Unlock()
 			return
 		case <-wait.C:
 		}
@@ -60,23 +85,23 @@ func (s *subscriber) run(last Level) {
 }
 
 // Subscribe calls fn with the new level whenever the level changes, on a
-// goroutine of its own: fn never runs under a lock and a slow fn delays no
-// other subscriber. Changes are coalesced to at most one call per
+// goroutine that exists only while a delivery is due: fn never runs under a
+// lock, a slow fn delays no other subscriber, and an idle subscription
+// costs no goroutine. Changes are coalesced to at most one call per
 // Options.Interval, the newest level winning; the newest level is always
 // delivered, so the return to Normal is always announced. If the level is
 // above Normal at subscription, fn is called with it first, so a component
 // created under pressure reacts at once. Calling stop (idempotent, safe from
-// inside fn) ends the subscription; Close ends them all.
+// inside fn and from any goroutine) ends the subscription: no call of fn
+// starts after it returns. Close ends them all and waits for running calls.
 func (m *Monitor) Subscribe(fn func(Level)) (stop func()) {
-	s := &subscriber{fn: fn, interval: m.interval, mail: make(chan Level, 1), quit: make(chan struct{})}
+	s := &subscriber{m: m, fn: fn, interval: m.interval}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return func() {}
 	}
 	m.subs[s] = struct{}{}
-	m.wg.Add(1)
-	go func() { defer m.wg.Done(); s.run(Normal) }()
 	if l := m.h.level; l > Normal {
 		s.post(l)
 	}
