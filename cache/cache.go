@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/patinox/memory/cache/internal/wheel"
 )
@@ -23,11 +24,11 @@ type shard[K comparable] struct {
 // Cache is a bounded, concurrent key-value cache with a pluggable eviction
 // policy, expiry, loaders and eviction callbacks. It is safe for concurrent
 // use: a Set synchronizes before every Get that returns its value. Create it
-// with New; Close it when done (an unclosed cache leaks no goroutine of its
-// own, but values tracked in a Registry are released only by Close,
-// eviction or the registry's own shutdown, and until Close the pressure
-// monitor's subscription, or tracked values' registrations, keep the cache
-// and all its values reachable).
+// with New; Close it when done. An unclosed cache that its owner drops is
+// collected with its values (its timers and pressure subscription hold it
+// weakly), unless it holds values tracked in a Registry: their
+// registrations keep it reachable until Close, eviction or the registry's
+// own shutdown releases them.
 type Cache[K comparable, V any] struct {
 	shards  []shard[K]
 	stripes []stripe
@@ -81,6 +82,11 @@ type Cache[K comparable, V any] struct {
 	unwatch  func()       // ends the pressure subscription (pressure.go)
 	pressLvl atomic.Int32 // the latest pressure level delivered
 
+	// self is what the expiry and grow-back timers and the pressure
+	// subscription hold: a weak pointer, so that none of them keeps a
+	// cache its owner dropped without Close alive.
+	self weak.Pointer[Cache[K, V]]
+
 	loadOK, loadErr, loadNanos atomic.Uint64
 }
 
@@ -120,6 +126,7 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 	}
 	c.shards = make([]shard[K], min(len(c.stripes), 256)) // fp skips 8 bits of shard index
 	c.table.Store(&table[K, V]{})
+	c.self = weak.Make(c)
 	c.hitLocked = c.hit
 	c.updateLocked = c.update
 	c.deadlineOfF = c.deadlineOf

@@ -41,12 +41,12 @@
 // that applies the buffered accesses to the policy and exits (at most one at
 // a time); GetOrLoad
 // runs each load on its own goroutine. Close waits for all of them. An idle
-// cache has no goroutine. An unclosed cache without Options.Pressure or
-// tracked values leaks nothing but its pending timer (which keeps it
-// reachable until the last deadline passes); with Options.Pressure the
-// monitor's subscription (and its goroutine), with tracked values their
-// registrations in Options.Registry, keep an unclosed cache and every value
-// in it reachable for as long as the monitor or the registry lives: Close it.
+// cache has no goroutine. The expiry and grow-back timers and the
+// Options.Pressure subscription hold the cache weakly, and a runtime
+// cleanup ends the subscription, so an unclosed cache that its owner drops
+// is collected with its values; only values tracked in Options.Registry
+// keep it reachable (their registrations) until they are released: Close
+// it.
 //
 // # Callbacks and resources
 //

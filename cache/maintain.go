@@ -272,7 +272,12 @@ func (c *Cache[K, V]) armLocked(due, now int64) {
 	c.timerAt = due
 	d := time.Duration(max(due-now, 1))
 	if c.timer == nil {
-		c.timer = time.AfterFunc(d, c.onTimer)
+		self := c.self // not c: see Cache.self
+		c.timer = time.AfterFunc(d, func() {
+			if c := self.Value(); c != nil {
+				c.onTimer()
+			}
+		})
 		return
 	}
 	c.timer.Reset(d)

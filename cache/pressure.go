@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/patinox/memory/pressure"
@@ -20,20 +21,33 @@ var pressureShare = [...]float64{
 const growStep = 0.25
 
 // watchPressure subscribes c to mon. The callback runs on the monitor's
-// subscriber goroutine; growing back runs on a timer armed only while the
-// cache is below its configured bound at Normal.
+// delivery goroutine; growing back runs on a timer armed only while the
+// cache is below its configured bound at Normal. The subscription holds c
+// only weakly (Cache.self), and a runtime cleanup ends it if c is dropped
+// unclosed, so that the monitor never keeps an abandoned cache, and its
+// values, alive.
 func (c *Cache[K, V]) watchPressure(mon *pressure.Monitor) {
 	interval := mon.Interval()
-	c.unwatch = mon.Subscribe(func(l pressure.Level) {
-		c.pressLvl.Store(int32(l))
-		if l == pressure.Normal {
-			c.growBack(interval)
-			return
-		}
-		if int(l) < len(pressureShare) {
-			c.setShare(func(s float64) float64 { return min(s, pressureShare[l]) })
+	self := c.self
+	stop := mon.Subscribe(func(l pressure.Level) {
+		if c := self.Value(); c != nil {
+			c.onPressure(l, interval)
 		}
 	})
+	c.unwatch = stop
+	runtime.AddCleanup(c, func(stop func()) { stop() }, stop) // stop only takes locks
+}
+
+// onPressure applies a level the monitor delivered.
+func (c *Cache[K, V]) onPressure(l pressure.Level, interval time.Duration) {
+	c.pressLvl.Store(int32(l))
+	if l == pressure.Normal {
+		c.growBack(interval)
+		return
+	}
+	if int(l) < len(pressureShare) {
+		c.setShare(func(s float64) float64 { return min(s, pressureShare[l]) })
+	}
 }
 
 // growBack raises the share by one step and, while the cache is still below
@@ -52,7 +66,12 @@ func (c *Cache[K, V]) growBack(interval time.Duration) {
 		c.growTimer.Stop() // one chain of steps at a time
 	}
 	if !c.closed {
-		c.growTimer = time.AfterFunc(interval, func() { c.growBack(interval) })
+		self := c.self // not c: see Cache.self
+		c.growTimer = time.AfterFunc(interval, func() {
+			if c := self.Value(); c != nil {
+				c.growBack(interval)
+			}
+		})
 	}
 }
 

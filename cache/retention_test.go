@@ -254,6 +254,40 @@ func TestClosedCacheIsCollected(t *testing.T) {
 	})
 }
 
+// TestDroppedCacheIsCollected: a cache its owner drops without Close, with
+// an expiry timer an hour away, the grow-back timer of its pressure
+// reaction armed and a pressure subscription, is collected with its values:
+// timers and subscription hold it weakly. (Values tracked in a Registry
+// would keep it, as documented; this cache has none.)
+func TestDroppedCacheIsCollected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon := newTestMonitor(t)
+		wc, wv := func() (weak.Pointer[cache.Cache[int, *rval]], weak.Pointer[rval]) {
+			c, err := cache.New(&cache.Options[int, *rval]{MaxEntries: 8, TTL: time.Hour, Pressure: mon})
+			mustOK(t, err)
+			v := newRval()
+			c.Set(1, v)
+			mustOK(t, mon.Set(pressure.High))
+			synctest.Wait()
+			mustOK(t, mon.Set(pressure.Normal))
+			advanceTime(mon.Interval())
+			synctest.Wait()
+			if me, _ := c.Limits(); me == 8 {
+				t.Fatal("the cache is back at its full bound: the grow-back timer is not armed")
+			}
+			return weak.Make(c), weak.Make(v)
+		}()
+		if !collectable(wc) {
+			t.Error("a dropped, unclosed cache is still reachable")
+		}
+		if !collectable(wv) {
+			t.Error("a value of a dropped, unclosed cache is still reachable")
+		}
+		// Its timers fire later and find nothing to do.
+		advanceTime(2 * time.Hour)
+	})
+}
+
 func newTestRegistry(t *testing.T) *resource.Registry {
 	t.Helper()
 	r, err := resource.NewRegistry(nil)
