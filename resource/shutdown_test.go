@@ -3,6 +3,7 @@ package resource_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,7 @@ func TestShutdownRegistrationOrder(t *testing.T) {
 	}
 	c := &counter{}
 	var want []string
+	var guards []*resource.Guard[int] // held: a dropped Guard is a leak, released early
 	for i := range 300 {
 		name := strconv.Itoa(i)
 		want = append(want, name)
@@ -61,13 +63,16 @@ func TestShutdownRegistrationOrder(t *testing.T) {
 			continue
 		}
 		fn := c.fn(name)
-		if _, err := resource.Track(r, i, func(ctx context.Context, _ int) error { return fn(ctx) }); err != nil {
+		g, err := resource.Track(r, i, func(ctx context.Context, _ int) error { return fn(ctx) })
+		if err != nil {
 			t.Fatal(err)
 		}
+		guards = append(guards, g)
 	}
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	runtime.KeepAlive(guards)
 	if got := c.seq(); !slices.Equal(got, want) {
 		t.Errorf("release order %v, want registration order", got)
 	}
