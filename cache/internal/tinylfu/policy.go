@@ -78,7 +78,6 @@ type Policy struct {
 	weight       int64 // current total weight
 	count        int   // entries
 	weighted     bool  // some entry had a weight other than 1
-	added        bool  // Add was called: the ghost and sketch are sized
 	windowMax    int64
 	protectedMax int64
 
@@ -139,13 +138,17 @@ func (p *Policy) SetCapacity(capacity int64) {
 	// per unit). Before the first Add they are left for Add to size: the
 	// cache calls Weighted after New when the capacity is a weight (often
 	// bytes), and sizing them by a capacity of 1 GiB would take 800 MiB.
-	if !p.weighted && p.added {
-		p.ghost.init(p.ghostQuota())
-	}
-	if p.added {
+	if p.added() {
+		if !p.weighted {
+			p.ghost.init(p.ghostQuota())
+		}
 		p.ensureSketch()
 	}
 }
+
+// added reports whether Add was ever called (nodes only grow), that is
+// whether the ghost and the sketch have been sized.
+func (p *Policy) added() bool { return len(p.nodes) > 0 }
 
 // ghostQuota is the number of rejected candidates the ghost remembers.
 func (p *Policy) ghostQuota() int { return int(p.cfg.ghostFactor * float64(p.capacity)) }
@@ -179,11 +182,8 @@ func (p *Policy) ensureSketch() {
 
 // Add records a new entry in slot with the key's hash and weight.
 func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
-	if !p.added { // see SetCapacity
-		p.added = true
-		if !p.weighted {
-			p.ghost.init(p.ghostQuota())
-		}
+	if !p.added() && !p.weighted { // the first Add sizes the ghost (see SetCapacity)
+		p.ghost.init(p.ghostQuota())
 	}
 	p.round = false
 	for int(slot) >= len(p.nodes) {
