@@ -350,3 +350,15 @@ func (c *Cache[K, V]) Limits() (maxEntries int, maxWeight int64) {
 	}
 	return int(c.capacity), 0
 }
+
+// weakly returns a function that calls fn with c if c is still reachable
+// and does nothing once it was collected: what the cache's timers run, so
+// that an armed timer does not keep a dropped cache alive (Cache.self).
+func (c *Cache[K, V]) weakly(fn func(*Cache[K, V])) func() {
+	self := c.self
+	return func() {
+		if c := self.Value(); c != nil {
+			fn(c)
+		}
+	}
+}

@@ -272,12 +272,7 @@ func (c *Cache[K, V]) armLocked(due, now int64) {
 	c.timerAt = due
 	d := time.Duration(max(due-now, 1))
 	if c.timer == nil {
-		self := c.self // not c: see Cache.self
-		c.timer = time.AfterFunc(d, func() {
-			if c := self.Value(); c != nil {
-				c.onTimer()
-			}
-		})
+		c.timer = time.AfterFunc(d, c.weakly((*Cache[K, V]).onTimer))
 		return
 	}
 	c.timer.Reset(d)

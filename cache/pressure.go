@@ -66,12 +66,7 @@ func (c *Cache[K, V]) growBack(interval time.Duration) {
 		c.growTimer.Stop() // one chain of steps at a time
 	}
 	if !c.closed {
-		self := c.self // not c: see Cache.self
-		c.growTimer = time.AfterFunc(interval, func() {
-			if c := self.Value(); c != nil {
-				c.growBack(interval)
-			}
-		})
+		c.growTimer = time.AfterFunc(interval, c.weakly(func(c *Cache[K, V]) { c.growBack(interval) }))
 	}
 }
 
