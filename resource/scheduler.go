@@ -159,14 +159,19 @@ type ring struct {
 
 func (q *ring) push(e queued) {
 	if q.n == len(q.buf) {
-		nb := make([]queued, max(8, 2*len(q.buf)))
-		for i := 0; i < q.n; i++ {
-			nb[i] = q.buf[(q.head+i)%len(q.buf)]
-		}
-		q.buf, q.head = nb, 0
+		q.resize(max(8, 2*len(q.buf)))
 	}
 	q.buf[(q.head+q.n)%len(q.buf)] = e
 	q.n++
+}
+
+// resize moves the queued entries, oldest first, to a buffer of size n.
+func (q *ring) resize(n int) {
+	nb := make([]queued, n)
+	for i := 0; i < q.n; i++ {
+		nb[i] = q.buf[(q.head+i)%len(q.buf)]
+	}
+	q.buf, q.head = nb, 0
 }
 
 func (q *ring) pop() *entry {
@@ -177,6 +182,9 @@ func (q *ring) pop() *entry {
 	q.buf[q.head] = queued{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
+	if len(q.buf) > shrinkMin && q.n < len(q.buf)/4 {
+		q.resize(max(8, 2*q.n)) // after a burst (shrink.go)
+	}
 	return e
 }
 

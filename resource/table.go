@@ -1,6 +1,9 @@
 package resource
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // table is one shard's live set: a slot array with a free list, so that
 // insert, lookup and delete are a few array operations (no hashing). An ID
@@ -13,10 +16,16 @@ import "errors"
 // generation is exhausted is retired. Slot 0 is never used, so no ID is 0.
 // A table holds fewer than 1<<slotBits live entries. The shard's mutex
 // protects the table.
+//
+// After a burst the table drops its free slots above the highest used one
+// (shrink). A slot created again later starts at floor, a generation above
+// that of every dropped slot, so that no ID issued before matches it.
 type table struct {
 	slots []slot
 	free  []uint32 // LIFO: the slot freed last is reused first (it is in cache)
 	n     int
+	floor uint32 // generation of new slots: above every dropped slot's
+	low   int    // remove tries to shrink when n falls below this
 }
 
 type slot struct {
@@ -41,8 +50,11 @@ func (t *table) add(e *entry) (uint64, uint32, error) {
 		if len(t.slots) == 1<<slotBits {
 			return 0, 0, errTableFull
 		}
-		t.slots = append(t.slots, slot{})
+		t.slots = append(t.slots, slot{gen: t.floor})
 		s = uint32(len(t.slots) - 1)
+		if len(t.slots) > shrinkMin {
+			t.low = len(t.slots) / 4
+		}
 	}
 	t.slots[s].e = e
 	t.n++
@@ -69,6 +81,30 @@ func (t *table) remove(s uint64, e *entry) {
 	if sl.gen != 0 {
 		t.free = append(t.free, uint32(s))
 	}
+	if t.n < t.low {
+		t.shrink()
+	}
+}
+
+// shrink drops the free slots above the highest used or retired one when
+// they are at least half the table, and gives their memory back. When it
+// cannot, it tries again once half as many entries are left, so that its
+// scans stay amortized O(1) per remove.
+func (t *table) shrink() {
+	t.low = (t.n + 1) / 2 // at 1 left, the next remove tries with none left
+	keep := len(t.slots)
+	for keep > 1 && t.slots[keep-1].e == nil && t.slots[keep-1].gen != 0 {
+		keep--
+	}
+	if keep > len(t.slots)/2 {
+		return
+	}
+	for _, sl := range t.slots[keep:] {
+		t.floor = max(t.floor, sl.gen)
+	}
+	t.free = slices.DeleteFunc(t.free, func(s uint32) bool { return int(s) >= keep })
+	t.free = shrunk(t.free)
+	t.slots = shrunk(t.slots[:keep])
 }
 
 func (t *table) appendTo(dst []*entry) []*entry {

@@ -183,7 +183,7 @@ func (t *timers) removeLocked(e *entry) {
 		t.swap(i, last)
 	}
 	t.h[last] = nil
-	t.h = t.h[:last]
+	t.h = shrunk(t.h[:last])
 	e.hidx = 0
 	if i != last {
 		t.down(i)
