@@ -46,9 +46,11 @@ func (p *Pool[T]) runDestroy(ctx context.Context, c *conn[T]) error {
 		p.closeErrs = append(p.closeErrs, err)
 	}
 	p.fillLocked()
+	empty := p.emptyLocked()
 	p.mu.Unlock()
 	p.putGlobal()
 	p.emit(Event{Type: EventDestroyed, Reason: c.reason, Err: err, Age: time.Since(c.created)})
+	p.noteEmpty(empty)
 	return err
 }
 

@@ -85,6 +85,10 @@
 //   - The unreleased-lease detector runs on the runtime's cleanup goroutine,
 //     outside any testing/synctest bubble: a lease leaked inside a bubble
 //     crashes the test (WaitGroup used across the bubble boundary).
-//   - Keyed keeps one sub-pool (and, with time-based options, one sweep
-//     goroutine) per key ever used, until Close.
+//   - Keyed keeps a key's sub-pool (and, with time-based options, its sweep
+//     goroutine) while the key has connections, waiters or failing creates:
+//     a key whose backend is down keeps its sub-pool, and its backoff,
+//     until a create succeeds or Close. Connections that never expire (no
+//     MaxLifetime or MaxIdleTime) keep their key's sub-pool until MaxTotal
+//     evicts them.
 package pool

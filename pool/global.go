@@ -107,14 +107,17 @@ func (p *Pool[T]) putGlobal() {
 // if p no longer needs it.
 func (p *Pool[T]) slotGranted() bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.wantSlot = false
 	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
 	if p.closed || need <= 0 || p.size >= p.capLocked() || p.failures > 0 {
+		empty := p.emptyLocked() // the waiter that wanted the slot left
+		p.mu.Unlock()
+		p.noteEmpty(empty)
 		return false
 	}
 	p.startCreateLocked(nil)
 	p.fillLocked()
+	p.mu.Unlock()
 	return true
 }
 

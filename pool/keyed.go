@@ -49,8 +49,11 @@ type KeyedOptions[K comparable, T any] struct {
 }
 
 // Keyed is a set of pools, one per key (for example one per backend), under
-// a global cap. Waiters of one key are served FIFO. It is safe for
-// concurrent use.
+// a global cap. Waiters of one key are served FIFO. A key's sub-pool is
+// removed, with its goroutine and registry entry, once it is empty: no
+// connection, no waiter and no failing create (its last connection expired,
+// was evicted or destroyed); the key's next Acquire makes a new one. It is
+// safe for concurrent use.
 type Keyed[K comparable, T any] struct {
 	createFor func(context.Context, K) (T, error)
 	destroy   func(context.Context, T) error
@@ -59,12 +62,16 @@ type Keyed[K comparable, T any] struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 
-	mu     sync.Mutex // protects following fields
-	pools  map[K]*Pool[T]
-	closed bool
+	mu       sync.Mutex // protects following fields
+	pools    map[K]*Pool[T]
+	gone     Stats   // the counters of removed sub-pools (reap.go)
+	reapErrs []error // errors of closing removed sub-pools, for Close
+	closed   bool
 }
 
 // KeyedStats is a snapshot of a Keyed pool: totals and each key's Stats.
+// PerKey lists the keys that have a sub-pool now; Total's counters include
+// those of the sub-pools removed because they were empty.
 type KeyedStats[K comparable] struct {
 	Total  Stats
 	PerKey map[K]Stats
@@ -127,20 +134,12 @@ func (k *Keyed[K, T]) options(key K) (Options[T], error) {
 // Acquire returns a lease on a connection for key, waiting FIFO behind the
 // key's other waiters. See Pool.Acquire.
 func (k *Keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
-	p, err := k.pool(key)
-	if err != nil {
-		return nil, err
-	}
-	return p.Acquire(ctx)
+	return k.acquireRetrying(ctx, key, true)
 }
 
 // TryAcquire is Acquire without waiting. See Pool.TryAcquire.
 func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
-	p, err := k.pool(key)
-	if err != nil {
-		return nil, err
-	}
-	return p.TryAcquire(ctx)
+	return k.acquireRetrying(ctx, key, false)
 }
 
 func (k *Keyed[K, T]) pool(key K) (*Pool[T], error) {
@@ -161,6 +160,9 @@ func (k *Keyed[K, T]) pool(key K) (*Pool[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	// Set before any connection exists: only destroys and leaving waiters
+	// call it, and they come after an acquire found p in the map.
+	p.onEmpty = func() { k.reap(key, p) }
 	k.pools[key] = p
 	return p, nil
 }
@@ -210,8 +212,9 @@ func (k *Keyed[K, T]) Stats() KeyedStats[K] {
 	for key, p := range k.pools {
 		pools[key] = p
 	}
+	gone := k.gone
 	k.mu.Unlock()
-	s := KeyedStats[K]{PerKey: make(map[K]Stats, len(pools))}
+	s := KeyedStats[K]{PerKey: make(map[K]Stats, len(pools)), Total: gone}
 	for key, p := range pools {
 		ps := p.Stats()
 		s.PerKey[key] = ps
@@ -259,5 +262,8 @@ func (k *Keyed[K, T]) Close(ctx context.Context) error {
 	}
 	wg.Wait()
 	k.wg.Wait()
+	k.mu.Lock()
+	errs = append(errs, k.reapErrs...)
+	k.mu.Unlock()
 	return errors.Join(errs...)
 }

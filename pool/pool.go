@@ -34,6 +34,9 @@ type Pool[T any] struct {
 	wg     sync.WaitGroup
 	leaks  leakQueue[T]
 	unsub  func() // ends the pressure subscription
+	// onEmpty, set for a Keyed's sub-pool before its first use, is called
+	// when the sub-pool became empty (reap.go).
+	onEmpty func()
 
 	mu        sync.Mutex // protects following fields
 	idle      []*conn[T] // a stack: the most recently used is on top
@@ -47,6 +50,7 @@ type Pool[T any] struct {
 	retiring  int // destroys in flight (counted in size)
 	inUse     int
 	closed    bool
+	retired   bool          // an empty Keyed sub-pool being removed (reap.go)
 	drained   chan struct{} // closed once closed && inUse == 0
 	closeErrs []error
 	failures  int // consecutive failed creates
@@ -152,6 +156,10 @@ func (p *Pool[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 
 func (p *Pool[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error) {
 	p.mu.Lock()
+	if p.retired {
+		p.mu.Unlock()
+		return nil, errRetired
+	}
 	if p.closed {
 		p.mu.Unlock()
 		return nil, ErrClosed
@@ -206,8 +214,10 @@ func (p *Pool[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]]) (*Lease[
 	p.s.cancelled++
 	if p.waiters.Remove(w) {
 		err := p.timeoutErrLocked(ctx)
+		empty := p.emptyLocked()
 		p.mu.Unlock()
 		p.recycle(w)
+		p.noteEmpty(empty)
 		return nil, err
 	}
 	err := p.timeoutErrLocked(ctx)

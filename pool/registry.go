@@ -100,7 +100,9 @@ func (p *Pool[T]) forget(c *conn[T]) {
 	p.s.destroyed[Closed]++
 	p.fillLocked()
 	p.signalDrainedLocked()
+	empty := p.emptyLocked()
 	p.mu.Unlock()
 	p.putGlobal()
 	p.emit(Event{Type: EventDestroyed, Reason: Closed})
+	p.noteEmpty(empty)
 }

@@ -1,0 +1,84 @@
+package pool
+
+import (
+	"context"
+	"errors"
+)
+
+// A Keyed pool removes a key's sub-pool once it is empty, so that a key set
+// that changes over weeks does not accumulate sub-pools, sweep goroutines,
+// registry entries and pressure subscriptions. Empty means nothing a caller
+// could wait for or lose: no connection in any state (idle, leased,
+// creating, checking, being destroyed), no waiter, no create failing (the
+// sub-pool keeps its backoff while its backend is down) and no claim on a
+// global slot. The next Acquire for the key makes a new sub-pool, as it
+// would make a new connection for the empty one.
+//
+// Removal is a handshake under Keyed.mu and the sub-pool's mu: the sub-pool
+// is marked retired, so that an Acquire that found it in the map just
+// before gets errRetired and looks the key up again; then it is closed on a
+// goroutine of the Keyed's WaitGroup (it may be the sub-pool's own destroy
+// goroutine that noticed it was empty, which Close waits for).
+
+// errRetired is what a retired sub-pool's acquires return: Keyed retries
+// them on the key's current sub-pool. It never reaches a caller.
+var errRetired = errors.New("pool: sub-pool retired")
+
+// emptyLocked reports whether p holds nothing (see above). Called with p.mu.
+func (p *Pool[T]) emptyLocked() bool {
+	return p.size == 0 && p.waiters.Len() == 0 && p.failures == 0 && !p.retrying &&
+		!p.wantSlot && !p.closed && !p.retired
+}
+
+// retireIfEmpty marks p retired if it is empty.
+func (p *Pool[T]) retireIfEmpty() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.emptyLocked() {
+		return false
+	}
+	p.retired = true
+	return true
+}
+
+// noteEmpty tells p's Keyed that p became empty (called without p.mu, after
+// an unlock where emptyLocked held). A plain Pool has no onEmpty.
+func (p *Pool[T]) noteEmpty(empty bool) {
+	if empty && p.onEmpty != nil {
+		p.onEmpty()
+	}
+}
+
+// reap removes key's sub-pool p if it is still the key's and empty; its
+// counters stay in the Keyed's totals.
+func (k *Keyed[K, T]) reap(key K, p *Pool[T]) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed || k.pools[key] != p || !p.retireIfEmpty() {
+		return
+	}
+	delete(k.pools, key)
+	k.gone.add(p.Stats())
+	k.wg.Go(func() {
+		if err := p.Close(context.Background()); err != nil {
+			k.mu.Lock()
+			k.reapErrs = append(k.reapErrs, err)
+			k.mu.Unlock()
+		}
+	})
+}
+
+// acquireRetrying runs acquire on key's current sub-pool, again on a new
+// one if the sub-pool was retired meanwhile.
+func (k *Keyed[K, T]) acquireRetrying(ctx context.Context, key K, wait bool) (*Lease[T], error) {
+	for {
+		p, err := k.pool(key)
+		if err != nil {
+			return nil, err
+		}
+		l, err := p.acquire(ctx, wait)
+		if err != errRetired {
+			return l, err
+		}
+	}
+}
