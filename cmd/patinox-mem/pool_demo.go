@@ -29,7 +29,12 @@ type poolDemo struct {
 	dial net.Dialer
 
 	calls, broken, opened, closed atomic.Int64
+	// per provider, counted here: KeyedStats.PerKey has only the sub-pools
+	// that exist now (an emptied one is removed, its counts go to Total)
+	perProvider map[string]*providerCount
 }
+
+type providerCount struct{ acquires, created atomic.Int64 }
 
 // providerConn is one connection to a provider.
 type providerConn struct {
@@ -45,6 +50,10 @@ func (d *poolDemo) start(_ context.Context, e *env) error {
 		return err
 	}
 	d.srv = srv
+	d.perProvider = make(map[string]*providerCount, len(demoProviders))
+	for _, p := range demoProviders {
+		d.perProvider[p] = new(providerCount)
+	}
 	k, err := pool.NewKeyed(d.connect, d.disconnect, &pool.KeyedOptions[string, *providerConn]{
 		MaxPerKey: 4, MaxTotal: 10,
 		MaxLifetime: 2 * time.Second, LifetimeJitter: 500 * time.Millisecond,
@@ -66,6 +75,7 @@ func (d *poolDemo) connect(ctx context.Context, provider string) (*providerConn,
 		return nil, err
 	}
 	d.opened.Add(1)
+	d.perProvider[provider].created.Add(1)
 	return &providerConn{c: c, r: bufio.NewReader(c)}, nil
 }
 
@@ -108,6 +118,7 @@ func (d *poolDemo) step(ctx context.Context, agent int, rng *rand.Rand) error {
 		return err
 	}
 	d.calls.Add(1)
+	d.perProvider[provider].acquires.Add(1)
 	if err := d.call(ctx, l.Value(), fmt.Sprintf("agent %d asks %s", agent, provider)); err != nil {
 		d.broken.Add(1)
 		l.Destroy()
@@ -146,8 +157,8 @@ func (d *poolDemo) summary() []row {
 		{label: "pool server drops", value: fmt.Sprint(d.srv.drops.Load())},
 	}
 	for _, p := range demoProviders {
-		ps := s.PerKey[p]
-		rows = append(rows, row{label: "pool " + p, value: fmt.Sprintf("%d acquires, %d created", ps.Acquires, ps.Created)})
+		c := d.perProvider[p]
+		rows = append(rows, row{label: "pool " + p, value: fmt.Sprintf("%d acquires, %d created", c.acquires.Load(), c.created.Load())})
 	}
 	return rows
 }
