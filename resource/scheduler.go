@@ -152,9 +152,10 @@ type queued struct {
 
 // ring is a growable FIFO queue.
 type ring struct {
-	buf  []queued
-	head int
-	n    int
+	buf    []queued
+	head   int
+	n      int
+	shrink gate // when buf gives a burst's memory back
 }
 
 func (q *ring) push(e queued) {
@@ -182,8 +183,8 @@ func (q *ring) pop() *entry {
 	q.buf[q.head] = queued{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
-	if len(q.buf) > shrinkMin && q.n < len(q.buf)/4 {
-		q.resize(max(8, 2*q.n)) // after a burst (shrink.go)
+	if c := q.shrink.removed(q.n, len(q.buf)); c > 0 {
+		q.resize(c) // after a burst (shrink.go)
 	}
 	return e
 }

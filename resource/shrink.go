@@ -2,20 +2,40 @@ package resource
 
 // A registry that once held a burst of resources gives the memory of its
 // slot arrays, free lists, timer heap and queues back once the burst is
-// over: each shrinks to twice its length when it uses less than a quarter
-// of a capacity above shrinkMin. Halving at a quarter keeps every operation
-// amortized O(1): a shrink of a slice to 2n elements follows at least n
-// removals, and the next growth at least n additions.
+// over, without reallocating at every burst of a workload whose bursts
+// recur. Each structure keeps a gate: it shrinks only after a whole window
+// of removals (as many as its capacity) in which it never held more than a
+// quarter of its capacity, and then to twice that window's peak. A burst
+// that recurs within every window keeps its memory; one that is over is
+// given back within two windows of later removals. Every operation stays
+// amortized O(1): a window of c removals pays for one copy of at most c/4
+// elements.
 
 // shrinkMin is the capacity at or below which nothing shrinks.
 const shrinkMin = 256
 
-// shrunk returns s, moved to a backing array of twice its length if it
-// uses less than a quarter of its capacity and the capacity is above
-// shrinkMin.
-func shrunk[T any](s []T) []T {
-	if cap(s) <= shrinkMin || len(s) >= cap(s)/4 {
-		return s
+// gate is one structure's shrink decision (see above).
+type gate struct {
+	peak int // most held since the window began
+	ops  int // removals since the window began
+}
+
+// removed notes a removal that left n held in a structure of capacity c;
+// it returns the capacity to shrink to, or 0 to keep c.
+func (g *gate) removed(n, c int) int {
+	g.peak = max(g.peak, n+1) // what was held just before this removal
+	if g.ops++; g.ops < c {
+		return 0
 	}
-	return append(make([]T, 0, 2*len(s)), s...)
+	peak := g.peak
+	g.peak, g.ops = n, 0
+	if c <= shrinkMin || peak > c/4 {
+		return 0
+	}
+	return max(2*peak, shrinkMin/4)
+}
+
+// shrunk returns s in a new backing array of capacity c (at least len(s)).
+func shrunk[T any](s []T, c int) []T {
+	return append(make([]T, 0, max(c, len(s))), s...)
 }

@@ -9,10 +9,38 @@ import (
 	"pgregory.net/rapid"
 )
 
+// TestGate checks the shrink decision: a structure whose bursts recur keeps
+// its capacity (no reallocation per burst); one whose burst is over shrinks
+// within two windows of light use, to twice what it then holds.
+func TestGate(t *testing.T) {
+	const c = 4096
+	var g gate
+	for burst := range 50 { // bursts to 1/3 of c, then back to 0
+		for n := c / 3; n > 0; n-- {
+			if got := g.removed(n-1, c); got != 0 {
+				t.Fatalf("burst %d: shrink to %d while bursts recur", burst, got)
+			}
+		}
+	}
+	var shrinkTo int
+	for i := 0; i < 2*c && shrinkTo == 0; i++ { // light use: at most 10 held
+		shrinkTo = g.removed(i%10, c)
+	}
+	if want := max(2*10, shrinkMin/4); shrinkTo != want {
+		t.Errorf("after two windows of light use: shrink to %d, want %d", shrinkTo, want)
+	}
+	var small gate
+	for i := range 10 * shrinkMin {
+		if got := small.removed(i%2, shrinkMin); got != 0 {
+			t.Fatalf("capacity %d shrank to %d (at or below shrinkMin nothing shrinks)", shrinkMin, got)
+		}
+	}
+}
+
 // TestTableShrinkKeepsIDsUnique checks the table against a model through
 // bursts and drains: every live ID finds its entry, no ID issued before is
 // ever found again (not even after its slot was dropped and created anew),
-// and a drained table is small again.
+// and a drained table is small again after two windows of light use.
 func TestTableShrinkKeepsIDsUnique(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		type issued struct {
@@ -63,6 +91,11 @@ func TestTableShrinkKeepsIDsUnique(t *testing.T) {
 		for _, id := range order {
 			tb.remove(id.s, live[id])
 		}
+		for range 2 * len(tb.slots) { // light use: one entry at a time
+			e := &entry{}
+			s, _, _ := tb.add(e)
+			tb.remove(s, e)
+		}
 		if len(tb.slots) > shrinkMin+1 || cap(tb.slots) > 4*shrinkMin || cap(tb.free) > 4*shrinkMin {
 			t.Fatalf("drained table keeps %d slots (cap %d), free list cap %d", len(tb.slots), cap(tb.slots), cap(tb.free))
 		}
@@ -71,7 +104,7 @@ func TestTableShrinkKeepsIDsUnique(t *testing.T) {
 
 // TestRingShrinksInOrder checks the scheduler's queue against a slice
 // through bursts: FIFO order holds across every resize, and a drained queue
-// gives its buffer back.
+// gives its buffer back after two windows of light use.
 func TestRingShrinksInOrder(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var q ring
@@ -95,6 +128,10 @@ func TestRingShrinksInOrder(t *testing.T) {
 		for range model {
 			q.pop()
 		}
+		for range 2 * len(q.buf) {
+			q.push(queued{e: &entry{}})
+			q.pop()
+		}
 		if len(q.buf) > shrinkMin {
 			t.Fatalf("drained queue keeps a buffer of %d", len(q.buf))
 		}
@@ -102,15 +139,16 @@ func TestRingShrinksInOrder(t *testing.T) {
 }
 
 // TestBurstMemoryIsReturned registers a burst of resources, half of them
-// with a TTL, releases them all in a random order and checks that the
-// registry's slot arrays, free lists and timer heap are small again.
+// with a TTL, releases them all in a random order, goes on with light use
+// (one resource at a time) and checks that the registry's slot arrays, free
+// lists and timer heap are small again.
 func TestBurstMemoryIsReturned(t *testing.T) {
 	r, err := NewRegistry(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Shutdown(context.Background())
-	const n = 50000
+	const n = 20000
 	ids := make([]ID, 0, n)
 	for i := range n {
 		var opts []Option
@@ -125,6 +163,17 @@ func TestBurstMemoryIsReturned(t *testing.T) {
 	}
 	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 	for _, id := range ids {
+		if err := r.Release(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Light use: each shard (picked by allocation address) sees enough
+	// removals for two windows of its capacity.
+	for range 8 * n {
+		id, err := r.Register(func(context.Context) error { return nil }, WithTTL(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := r.Release(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}

@@ -21,11 +21,11 @@ import (
 // (shrink). A slot created again later starts at floor, a generation above
 // that of every dropped slot, so that no ID issued before matches it.
 type table struct {
-	slots []slot
-	free  []uint32 // LIFO: the slot freed last is reused first (it is in cache)
-	n     int
-	floor uint32 // generation of new slots: above every dropped slot's
-	low   int    // remove tries to shrink when n falls below this
+	slots  []slot
+	free   []uint32 // LIFO: the slot freed last is reused first (it is in cache)
+	n      int
+	floor  uint32 // generation of new slots: above every dropped slot's
+	shrink gate   // when the table gives a burst's memory back
 }
 
 type slot struct {
@@ -52,9 +52,6 @@ func (t *table) add(e *entry) (uint64, uint32, error) {
 		}
 		t.slots = append(t.slots, slot{gen: t.floor})
 		s = uint32(len(t.slots) - 1)
-		if len(t.slots) > shrinkMin {
-			t.low = len(t.slots) / 4
-		}
 	}
 	t.slots[s].e = e
 	t.n++
@@ -81,30 +78,29 @@ func (t *table) remove(s uint64, e *entry) {
 	if sl.gen != 0 {
 		t.free = append(t.free, uint32(s))
 	}
-	if t.n < t.low {
-		t.shrink()
+	if c := t.shrink.removed(t.n, len(t.slots)); c > 0 {
+		t.truncate(c)
 	}
 }
 
-// shrink drops the free slots above the highest used or retired one when
-// they are at least half the table, and gives their memory back. When it
-// cannot, it tries again once half as many entries are left, so that its
-// scans stay amortized O(1) per remove.
-func (t *table) shrink() {
-	t.low = (t.n + 1) / 2 // at 1 left, the next remove tries with none left
+// truncate drops the free slots above the highest used (or retired) one,
+// down to capacity c at the least, and gives their memory back: the shrink
+// gate's decision (shrink.go). It does nothing when used slots are spread
+// up to the top.
+func (t *table) truncate(c int) {
 	keep := len(t.slots)
-	for keep > 1 && t.slots[keep-1].e == nil && t.slots[keep-1].gen != 0 {
+	for keep > c && t.slots[keep-1].e == nil && t.slots[keep-1].gen != 0 {
 		keep--
 	}
-	if keep > len(t.slots)/2 {
+	if keep == len(t.slots) {
 		return
 	}
 	for _, sl := range t.slots[keep:] {
 		t.floor = max(t.floor, sl.gen)
 	}
 	t.free = slices.DeleteFunc(t.free, func(s uint32) bool { return int(s) >= keep })
-	t.free = shrunk(t.free)
-	t.slots = shrunk(t.slots[:keep])
+	t.free = shrunk(t.free, 2*len(t.free))
+	t.slots = shrunk(t.slots[:keep], c)
 }
 
 func (t *table) appendTo(dst []*entry) []*entry {

@@ -26,6 +26,7 @@ type timers struct {
 
 	mu       sync.Mutex // protects following fields and entry.due, hidx, timer
 	h        []*entry
+	shrink   gate // when h gives a burst's memory back
 	t        *time.Timer
 	armed    bool
 	armedDue int64
@@ -183,7 +184,10 @@ func (t *timers) removeLocked(e *entry) {
 		t.swap(i, last)
 	}
 	t.h[last] = nil
-	t.h = shrunk(t.h[:last])
+	t.h = t.h[:last]
+	if c := t.shrink.removed(len(t.h), cap(t.h)); c > 0 {
+		t.h = shrunk(t.h, c) // after a burst (shrink.go)
+	}
 	e.hidx = 0
 	if i != last {
 		t.down(i)
