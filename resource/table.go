@@ -18,8 +18,9 @@ import (
 // protects the table.
 //
 // After a burst the table drops its free slots above the highest used one
-// (shrink). A slot created again later starts at floor, a generation above
-// that of every dropped slot, so that no ID issued before matches it.
+// (truncate, when its shrink gate says so: shrink.go). A slot created again
+// later starts at floor, a generation above that of every dropped slot, so
+// that no ID issued before matches it.
 type table struct {
 	slots  []slot
 	free   []uint32 // LIFO: the slot freed last is reused first (it is in cache)
