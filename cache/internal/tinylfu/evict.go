@@ -169,9 +169,10 @@ func (p *Policy) popHeavy() (uint32, bool) {
 // a higher estimated frequency wins; on a tie, the candidate wins if the
 // victim has not been requested for staleAge×capacity requests (its count
 // is history that no longer predicts, and the candidate was just
-// requested); a warm candidate (frequency ≥ 6) that loses is still admitted
-// with probability 1/128, so an attacker who raises a victim's frequency
-// (hash flooding) cannot lock newcomers out.
+// requested) or, shortly after the first fill, since before the cache was
+// half full (see firstfill.go); a warm candidate (frequency ≥ 6) that loses
+// is still admitted with probability 1/128, so an attacker who raises a
+// victim's frequency (hash flooding) cannot lock newcomers out.
 func (p *Policy) admit(candidate, victim uint32) bool {
 	switch p.mode {
 	case admitAll:
@@ -186,7 +187,7 @@ func (p *Policy) admit(candidate, victim uint32) bool {
 	if cf > vf {
 		return true
 	}
-	if cf == vf && p.stale(victim) {
+	if cf == vf && (p.stale(victim) || p.firstFillLoses(victim)) {
 		return true
 	}
 	if cf >= p.cfg.admitThreshold {

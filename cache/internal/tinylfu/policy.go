@@ -31,6 +31,8 @@ type config struct {
 	modeMargin       float64   // relative score lead needed to switch admission modes
 	modeZ            float64   // lead needed to switch admission modes, in square roots of the current score
 	allAge           float64   // with admitAll, protected entries idle this many capacities are demoted
+	fillAge          float64   // requests after the first fill, in capacities, during which its tie-break applies (see firstfill.go)
+	fillProtected    float64   // protected share of its maximum from which the first-fill tie-break applies
 }
 
 var defaults = config{
@@ -63,6 +65,8 @@ var defaults = config{
 	modeMargin:       0.01,
 	modeZ:            1,
 	allAge:           8,
+	fillAge:          0.5,
+	fillProtected:    0.6,
 }
 
 // Policy is an adaptive W-TinyLFU evictor for one cache. It implements the
@@ -88,6 +92,7 @@ type Policy struct {
 	shadows shadows
 	rng     uint64
 	ticks   uint32 // requests (Add and hits), for node.stamp; wraps
+	fill    firstFill
 
 	// Eviction round state (see evict.go).
 	round   bool
@@ -203,6 +208,7 @@ func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
 	p.pushBack(&p.window, qWindow, slot)
 	p.weight += weight
 	p.count++
+	p.noteFill()
 	p.ensureSketch()
 	if weight > p.capacity {
 		p.heavy = append(p.heavy, slot)
