@@ -3,15 +3,25 @@ package tinylfu
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// TestNodeSize keeps the per-entry state at 24 bytes (cache memory per
+// entry, README "Memory"): weights live apart, only in weighted caches.
+func TestNodeSize(t *testing.T) {
+	if n := unsafe.Sizeof(node{}); n != 24 {
+		t.Errorf("node is %d bytes, want 24", n)
+	}
+}
+
 // check verifies the policy's internal invariants: every queue is a
 // well-formed list whose nodes carry its id, queue weights and lengths match
-// their nodes, and the totals match the queues.
+// their nodes, the totals match the queues, and weights exist exactly for
+// weighted policies.
 func (p *Policy) check() error {
 	var weight int64
 	count := 0
@@ -23,11 +33,23 @@ func (p *Policy) check() error {
 		weight += w
 		count += n
 	}
+	if err := p.checkWeights(); err != nil {
+		return err
+	}
 	if weight != p.weight || count != p.count {
 		return fmt.Errorf("totals: weight %d count %d, queues hold %d and %d", p.weight, p.count, weight, count)
 	}
 	if p.windowMax < 0 || p.protectedMax < 0 || p.windowMax+p.protectedMax > p.capacity {
 		return fmt.Errorf("maxima: window %d protected %d capacity %d", p.windowMax, p.protectedMax, p.capacity)
+	}
+	return nil
+}
+
+// checkWeights checks that weights exist exactly for weighted policies,
+// one per node.
+func (p *Policy) checkWeights() error {
+	if p.weighted != (p.weights != nil) || (p.weights != nil && len(p.weights) != len(p.nodes)) {
+		return fmt.Errorf("weighted %v with %d weights for %d nodes (nil: %v)", p.weighted, len(p.weights), len(p.nodes), p.weights == nil)
 	}
 	return nil
 }
@@ -42,7 +64,7 @@ func (p *Policy) checkQueue(id uint8) (int64, int, error) {
 		if nd.queue != id || nd.prev != prev {
 			return 0, 0, fmt.Errorf("queue %d: slot %d has queue %d prev %d, want %d and %d", id, s, nd.queue, nd.prev, id, prev)
 		}
-		w += nd.weight
+		w += p.weightOf(s)
 		n++
 		if n > len(p.nodes) {
 			return 0, 0, fmt.Errorf("queue %d: cycle", id)

@@ -93,13 +93,13 @@ func (p *Policy) increaseWindow(quota int64) {
 	for range transferLimit {
 		s := p.probation.head
 		from := &p.probation
-		if s == none || quota < p.nodes[s].weight {
+		if s == none || quota < p.weightOf(s) {
 			s, from = p.protected.head, &p.protected
 		}
-		if s == none || quota < p.nodes[s].weight {
+		if s == none || quota < p.weightOf(s) {
 			break
 		}
-		quota -= p.nodes[s].weight
+		quota -= p.weightOf(s)
 		p.unlink(from, s)
 		p.pushBack(&p.window, qWindow, s)
 	}
@@ -118,10 +118,10 @@ func (p *Policy) decreaseWindow(quota int64) {
 	p.windowMax -= quota
 	for range transferLimit {
 		s := p.window.head
-		if s == none || quota < p.nodes[s].weight {
+		if s == none || quota < p.weightOf(s) {
 			break
 		}
-		quota -= p.nodes[s].weight
+		quota -= p.weightOf(s)
 		p.unlink(&p.window, s)
 		p.pushBack(&p.probation, qProbation, s)
 	}

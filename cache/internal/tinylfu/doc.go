@@ -101,9 +101,10 @@
 // instead, since sampling keys says little about their weights.
 //
 // Entries are dense slot numbers assigned by the cache; per-entry state
-// (hash, weight, links, time of the last request) lives in a slice indexed
-// by slot, so the policy allocates nothing per operation once the slice and
-// the simulations' maps have grown.
+// (hash, links, time of the last request: 24 bytes) lives in a slice indexed
+// by slot, and weights in a second one that only weighted caches have, so
+// the policy allocates nothing per operation once the slices and the
+// simulations' maps have grown.
 //
 // # Caveats
 //

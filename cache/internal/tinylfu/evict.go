@@ -22,7 +22,7 @@ func (p *Policy) evictFromWindow() {
 	s := p.window.head
 	for p.window.weight > p.windowMax && s != none {
 		next := p.nodes[s].next
-		if p.nodes[s].weight != 0 {
+		if p.weightOf(s) != 0 {
 			p.unlink(&p.window, s)
 			p.pushBack(&p.probation, qProbation, s)
 			if p.pending == none {
@@ -78,11 +78,11 @@ func (p *Policy) Victim() (slot uint32, ok bool) {
 // skipZero advances cursors past zero-weight entries, which evicting would
 // not help; it reports whether it moved one.
 func (p *Policy) skipZero() bool {
-	if p.cand != none && p.nodes[p.cand].weight == 0 {
+	if p.cand != none && p.weightOf(p.cand) == 0 {
 		p.cand = p.nodes[p.cand].next
 		return true
 	}
-	if p.vic != none && p.nodes[p.vic].weight == 0 {
+	if p.vic != none && p.weightOf(p.vic) == 0 {
 		p.vic = p.nodes[p.vic].next
 		return true
 	}
@@ -104,7 +104,7 @@ func (p *Policy) pick() (uint32, bool) {
 		p.vic = p.nodes[v].next
 		p.cand = none
 		return v, true
-	case p.nodes[c].weight > p.capacity:
+	case p.weightOf(c) > p.capacity:
 		p.cand = p.nodes[c].next
 		return c, true
 	}
@@ -143,7 +143,7 @@ func (p *Policy) fallback() (uint32, bool) {
 	first := none
 	for _, q := range []*queue{&p.probation, &p.protected, &p.window} {
 		for s := q.head; s != none; s = p.nodes[s].next {
-			if p.nodes[s].weight > 0 {
+			if p.weightOf(s) > 0 {
 				return p.chosen(s)
 			}
 			first = min(first, s)
@@ -158,7 +158,7 @@ func (p *Policy) popHeavy() (uint32, bool) {
 	for len(p.heavy) > 0 {
 		s := p.heavy[len(p.heavy)-1]
 		p.heavy = p.heavy[:len(p.heavy)-1]
-		if p.nodes[s].queue != qNone && p.nodes[s].weight > p.capacity {
+		if p.nodes[s].queue != qNone && p.weightOf(s) > p.capacity {
 			return s, true
 		}
 	}

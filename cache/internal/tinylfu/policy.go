@@ -73,8 +73,9 @@ var defaults = config{
 // cache package's Evictor interface; it is not safe for concurrent use (the
 // cache calls it from one goroutine at a time).
 type Policy struct {
-	cfg   config
-	nodes []node
+	cfg     config
+	nodes   []node
+	weights []int64 // by slot; nil while every weight is 1 (setWeight)
 
 	window, probation, protected queue
 
@@ -165,6 +166,7 @@ func (p *Policy) ghostQuota() int { return int(p.cfg.ghostFactor * float64(p.cap
 // the window adapts with the hill climber.
 func (p *Policy) Weighted() {
 	p.weighted = true
+	p.weights = make([]int64, len(p.nodes)) // before the first Add: empty
 	p.sketch = sketch{}
 	p.shadows = shadows{}
 	p.ghost = ghost{}
@@ -193,18 +195,19 @@ func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
 	p.round = false
 	for int(slot) >= len(p.nodes) {
 		p.nodes = append(p.nodes, node{prev: none, next: none})
+		if p.weights != nil {
+			p.weights = append(p.weights, 1)
+		}
 	}
 	if p.nodes[slot].queue != qNone {
 		p.Remove(slot)
 	}
 	weight = max(weight, 0)
 	n := &p.nodes[slot]
-	n.hash, n.weight = hash, weight
+	n.hash = hash
 	p.ticks++
 	n.stamp = p.ticks
-	if weight != 1 && !p.weighted {
-		p.weighted = true
-	}
+	p.setWeight(slot, weight)
 	p.pushBack(&p.window, qWindow, slot)
 	p.weight += weight
 	p.count++
@@ -228,7 +231,7 @@ func (p *Policy) Hit(slot uint32) {
 	p.round = false
 	p.access(slot)
 	p.climber.hit()
-	p.simulate(p.nodes[slot].hash, p.nodes[slot].weight)
+	p.simulate(p.nodes[slot].hash, p.weightOf(slot))
 }
 
 // access increments the entry's frequency and reorders it: window and
@@ -260,11 +263,8 @@ func (p *Policy) Update(slot uint32, weight int64) {
 	p.round = false
 	weight = max(weight, 0)
 	n := &p.nodes[slot]
-	if weight != 1 && !p.weighted {
-		p.weighted = true
-	}
-	delta := weight - n.weight
-	n.weight = weight
+	delta := weight - p.weightOf(slot)
+	p.setWeight(slot, weight)
 	p.queueOf(n.queue).weight += delta
 	p.weight += delta
 	if weight > p.capacity {
@@ -297,7 +297,7 @@ func (p *Policy) Remove(slot uint32) {
 		p.vic = n.next
 	}
 	p.unlink(p.queueOf(n.queue), slot)
-	p.weight -= n.weight
+	p.weight -= p.weightOf(slot)
 	p.count--
 	if p.weight <= p.capacity {
 		p.round = false

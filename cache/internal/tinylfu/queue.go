@@ -12,14 +12,40 @@ const (
 )
 
 // node is the per-slot state. Nodes live in Policy.nodes indexed by slot
-// and are linked into one of the three LRU queues.
+// and are linked into one of the three LRU queues. 24 bytes: an entry's
+// weight is not here but in Policy.weights, which only caches with some
+// weight other than 1 have.
 type node struct {
-	hash   uint64
-	weight int64
-	prev   uint32
-	next   uint32
-	stamp  uint32 // Policy.ticks at the entry's last request
-	queue  uint8
+	hash  uint64
+	prev  uint32
+	next  uint32
+	stamp uint32 // Policy.ticks at the entry's last request
+	queue uint8
+}
+
+// weightOf returns the weight of the entry in slot s.
+func (p *Policy) weightOf(s uint32) int64 {
+	if p.weights == nil {
+		return 1
+	}
+	return p.weights[s]
+}
+
+// setWeight records the weight of the entry in slot s, switching the policy
+// to weighted when it is not 1.
+func (p *Policy) setWeight(s uint32, w int64) {
+	if w != 1 && !p.weighted {
+		p.weighted = true
+	}
+	if p.weighted && p.weights == nil {
+		p.weights = make([]int64, len(p.nodes), cap(p.nodes))
+		for i := range p.weights {
+			p.weights[i] = 1
+		}
+	}
+	if p.weights != nil {
+		p.weights[s] = w
+	}
 }
 
 // queue is an intrusive doubly linked LRU list over Policy.nodes: head is
@@ -42,7 +68,7 @@ func (p *Policy) pushBack(q *queue, id uint8, s uint32) {
 		p.nodes[q.tail].next = s
 	}
 	q.tail = s
-	q.weight += n.weight
+	q.weight += p.weightOf(s)
 	q.len++
 }
 
@@ -56,7 +82,7 @@ func (p *Policy) pushFront(q *queue, id uint8, s uint32) {
 		p.nodes[q.head].prev = s
 	}
 	q.head = s
-	q.weight += n.weight
+	q.weight += p.weightOf(s)
 	q.len++
 }
 
@@ -74,7 +100,7 @@ func (p *Policy) unlink(q *queue, s uint32) {
 		p.nodes[n.next].prev = n.prev
 	}
 	n.prev, n.next, n.queue = none, none, qNone
-	q.weight -= n.weight
+	q.weight -= p.weightOf(s)
 	q.len--
 }
 

@@ -32,7 +32,7 @@ func newShadow(window float64, capacity int64, cfg config) *shadow {
 func (s *shadow) access(h uint64, weight int64) {
 	if slot, ok := s.slots[h]; ok {
 		s.hits++
-		if w := s.p.nodes[slot].weight; w != weight {
+		if w := s.p.weightOf(slot); w != weight {
 			s.weight += weight - w
 			s.p.Update(slot, weight)
 			s.evict()
@@ -68,7 +68,7 @@ func (s *shadow) evict() {
 func (s *shadow) remove(slot uint32) {
 	delete(s.slots, s.hashes[slot])
 	s.free = append(s.free, slot)
-	s.weight -= s.p.nodes[slot].weight
+	s.weight -= s.p.weightOf(slot)
 	s.p.Remove(slot)
 }
 
