@@ -241,3 +241,26 @@ func TestSketchClearAndCopy(t *testing.T) {
 		t.Fatalf("copy frequency after clearing the original = %d, want 6", got)
 	}
 }
+
+// TestShadowCopyOwnsWeights checks that a copy of a weighted simulation
+// does not share its weights with the original (simulations run with unit
+// weights, but copyFrom must not rely on it).
+func TestShadowCopyOwnsWeights(t *testing.T) {
+	orig := newShadow(0.25, 32, fixedConfig())
+	for k := range uint64(10) {
+		orig.access(mix(k), 2)
+	}
+	var cp shadow
+	cp.copyFrom(orig)
+	slot := orig.slots[mix(3)]
+	orig.access(mix(3), 5) // a new weight for the original only
+	if got := cp.p.weightOf(cp.slots[mix(3)]); got != 2 {
+		t.Errorf("copy's weight of key 3 = %d after the original changed it, want 2", got)
+	}
+	if got := orig.p.weightOf(slot); got != 5 {
+		t.Errorf("original's weight of key 3 = %d, want 5", got)
+	}
+	if err := cp.p.check(); err != nil {
+		t.Error(err)
+	}
+}

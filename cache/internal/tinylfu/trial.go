@@ -77,11 +77,15 @@ func (s *shadow) copyFrom(src *shadow) {
 		s.slots = make(map[uint64]uint32, len(src.slots))
 	}
 	p, q := s.p, src.p
-	nodes, heavy, sk, gh := p.nodes[:0], p.heavy[:0], p.sketch, p.ghost
+	nodes, weights, heavy, sk, gh := p.nodes[:0], p.weights[:0], p.heavy[:0], p.sketch, p.ghost
 	*p = *q
 	p.ghost = gh
 	p.ghost.copyFrom(&q.ghost)
 	p.nodes = append(nodes, q.nodes...)
+	p.weights = nil // simulations have unit weights, but a copy never shares them
+	if q.weights != nil {
+		p.weights = append(weights, q.weights...)
+	}
 	p.heavy = append(heavy, q.heavy...)
 	p.sketch = sk
 	p.sketch.copyFrom(&q.sketch)
