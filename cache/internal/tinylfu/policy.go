@@ -166,7 +166,7 @@ func (p *Policy) ghostQuota() int { return int(p.cfg.ghostFactor * float64(p.cap
 // the window adapts with the hill climber.
 func (p *Policy) Weighted() {
 	p.weighted = true
-	p.weights = make([]int64, len(p.nodes)) // before the first Add: empty
+	p.ensureWeights()
 	p.sketch = sketch{}
 	p.shadows = shadows{}
 	p.ghost = ghost{}

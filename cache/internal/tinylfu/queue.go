@@ -37,14 +37,21 @@ func (p *Policy) setWeight(s uint32, w int64) {
 	if w != 1 && !p.weighted {
 		p.weighted = true
 	}
-	if p.weighted && p.weights == nil {
-		p.weights = make([]int64, len(p.nodes), cap(p.nodes))
-		for i := range p.weights {
-			p.weights[i] = 1
-		}
-	}
-	if p.weights != nil {
+	if p.weighted {
+		p.ensureWeights()
 		p.weights[s] = w
+	}
+}
+
+// ensureWeights gives a weighted policy its weights, 1 for the entries it
+// already has.
+func (p *Policy) ensureWeights() {
+	if p.weights != nil {
+		return
+	}
+	p.weights = make([]int64, len(p.nodes), cap(p.nodes))
+	for i := range p.weights {
+		p.weights[i] = 1
 	}
 }
 
