@@ -101,6 +101,13 @@
 // Sizes can change while a resource lives (SetSize: a mapping that grew);
 // Reclaim and the pressure reaction weigh resources by their latest size.
 //
+// After a burst the registry gives its own memory back (slot arrays, free
+// lists, timer heap, queues): each structure shrinks once it has gone a
+// window of removals as long as its capacity using under a quarter of it,
+// so bursts that recur keep their memory and are not reallocated every
+// time; memory pressure at High or Critical (Options.Pressure) shrinks them
+// at once. BenchmarkBurstRetained measures what stays.
+//
 // # Caveats
 //
 //   - Keep a Guard reachable while you use its Value. The leak detector

@@ -54,7 +54,10 @@ type Options struct {
 	// Pressure, if set, makes the registry give memory back when the
 	// monitor reports pressure: at Moderate, High and Critical it reclaims
 	// (see Registry.Reclaim) 10%, 50% and 100% of the bytes its Reclaimable
-	// resources hold, in steps, stopping early when the level drops.
+	// resources hold, in steps, stopping early when the level drops. At
+	// High and Critical it then also shrinks its own slot arrays, free
+	// lists, timer heap and queues if a past burst left them mostly empty
+	// (without pressure they shrink after a window of further use).
 	// Shutdown ends the subscription; the registry does not close the monitor.
 	Pressure *pressure.Monitor
 }

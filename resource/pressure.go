@@ -28,11 +28,16 @@ func (r *Registry) watchPressure(mon *pressure.Monitor) {
 // then Low to High, least recently used, largest): everything at Critical;
 // at Moderate and High the level's share of the reclaimable bytes, in steps,
 // until the share is spent, the level falls below l, nothing is left, or
-// the registry starts shutting down.
+// the registry starts shutting down. At High and Critical it then gives
+// back the memory its own structures kept after a past burst (shrink.go).
 func (r *Registry) relieve(mon *pressure.Monitor, l pressure.Level) {
-	switch {
-	case Phase(r.phase.Load()) != PhaseRunning:
+	if Phase(r.phase.Load()) != PhaseRunning {
 		return
+	}
+	if l >= pressure.High {
+		defer r.compact() // afterwards, so that what Reclaim frees goes too
+	}
+	switch {
 	case l == pressure.Critical:
 		r.reclaimFor(0) // 0: every candidate
 		return

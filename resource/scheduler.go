@@ -144,6 +144,19 @@ func (s *scheduler) stats() laneStats {
 	return st
 }
 
+// compact shrinks the lanes' queues at once if they are mostly empty
+// (Registry.compact).
+func (s *scheduler) compact() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.lanes {
+		q := &s.lanes[i]
+		if c := q.shrink.now(q.n, len(q.buf)); c > 0 {
+			q.resize(c)
+		}
+	}
+}
+
 // queued is an entry in a lane with the registry-clock time it was queued.
 type queued struct {
 	e  *entry

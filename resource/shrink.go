@@ -35,6 +35,33 @@ func (g *gate) removed(n, c int) int {
 	return max(2*peak, shrinkMin/4)
 }
 
+// now is the gate's decision without waiting for a window (memory pressure
+// at High or Critical, Registry.compact): the capacity to shrink to if a
+// structure of capacity c holding n uses under a quarter of it, or 0. It
+// starts a new window.
+func (g *gate) now(n, c int) int {
+	g.peak, g.ops = n, 0
+	if c <= shrinkMin || n >= c/4 {
+		return 0
+	}
+	return max(2*n, shrinkMin/4)
+}
+
+// compact gives back at once what the shrink gates would give back after
+// their windows: memory pressure reached High or Critical (pressure.go).
+func (r *Registry) compact() {
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		if c := sh.t.shrink.now(sh.t.n, len(sh.t.slots)); c > 0 {
+			sh.t.truncate(c)
+		}
+		sh.mu.Unlock()
+	}
+	r.timers.compact()
+	r.sched.compact()
+}
+
 // shrunk returns s in a new backing array of capacity c (at least len(s)).
 func shrunk[T any](s []T, c int) []T {
 	return append(make([]T, 0, max(c, len(s))), s...)

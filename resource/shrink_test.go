@@ -4,8 +4,10 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/patinox/memory/pressure"
 	"pgregory.net/rapid"
 )
 
@@ -178,6 +180,13 @@ func TestBurstMemoryIsReturned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	checkSmall(t, r, n)
+}
+
+// checkSmall fails t if r's slot arrays, free lists or timer heap are
+// larger than a registry that never had a burst would have.
+func checkSmall(t *testing.T, r *Registry, burst int) {
+	t.Helper()
 	slots, free := 0, 0
 	for i := range r.shards {
 		sh := &r.shards[i]
@@ -190,7 +199,52 @@ func TestBurstMemoryIsReturned(t *testing.T) {
 	r.timers.mu.Unlock()
 	limit := len(r.shards) * 4 * shrinkMin
 	if slots > limit || free > limit || heap > 4*shrinkMin {
-		t.Errorf("after releasing %d resources: slot capacity %d, free-list capacity %d (limit %d), timer heap capacity %d (limit %d)",
-			n, slots, free, limit, heap, 4*shrinkMin)
+		t.Errorf("after releasing a burst of %d: slot capacity %d, free-list capacity %d (limit %d), timer heap capacity %d (limit %d)",
+			burst, slots, free, limit, heap, 4*shrinkMin)
 	}
+}
+
+// TestPressureCompacts releases a burst and then stays silent: no window
+// of light use ever ends, but memory pressure at High gives the memory
+// back at once.
+func TestPressureCompacts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
+			Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mon.Close()
+		r, err := NewRegistry(&Options{Pressure: mon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Shutdown(context.Background())
+		const n = 20000
+		ids := make([]ID, 0, n)
+		for range n {
+			id, err := r.Register(func(context.Context) error { return nil }, WithTTL(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		for _, id := range ids {
+			if err := r.Release(context.Background(), id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mon.Set(pressure.Moderate) // reclaims, gives nothing back
+		synctest.Wait()
+		r.timers.mu.Lock()
+		heap := cap(r.timers.h)
+		r.timers.mu.Unlock()
+		if heap < n/2 {
+			t.Fatalf("timer heap capacity %d before High, want the burst's (%d): the test proves nothing", heap, n)
+		}
+		<-time.After(time.Second) // one notification per interval
+		mon.Set(pressure.High)
+		synctest.Wait()
+		checkSmall(t, r, n)
+	})
 }

@@ -66,6 +66,15 @@ func (t *timers) remove(e *entry) {
 	}
 }
 
+// compact shrinks the heap at once if it is mostly empty (Registry.compact).
+func (t *timers) compact() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c := t.shrink.now(len(t.h), cap(t.h)); c > 0 {
+		t.h = shrunk(t.h, c)
+	}
+}
+
 // pushLocked puts e in the heap; an entry has at most one slot, so a retry
 // replaces a pending expiry.
 func (t *timers) pushLocked(e *entry, due int64, k timerKind) {
