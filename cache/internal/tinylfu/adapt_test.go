@@ -112,7 +112,7 @@ func TestShadowCopyIsIndependent(t *testing.T) {
 		// request may have moved entries between its queues or evicted one).
 		probe := mix(1 << 30)
 		orig.access(probe, 1)
-		if _, ok := cp.slots[probe]; ok {
+		if _, ok := cp.slotOf(probe); ok {
 			rt.Fatal("a request to the original reached the copy")
 		}
 		cp.access(probe, 1)
@@ -124,11 +124,11 @@ func TestShadowCopyIsIndependent(t *testing.T) {
 				rt.Fatalf("request %d (key %d): original hit %v, copy hit %v", i, k, orig.hits > h0, cp.hits > h1)
 			}
 		}
-		if len(orig.slots) != len(cp.slots) {
-			rt.Fatalf("entries: original %d, copy %d", len(orig.slots), len(cp.slots))
+		if orig.slots.n != cp.slots.n {
+			rt.Fatalf("entries: original %d, copy %d", orig.slots.n, cp.slots.n)
 		}
-		for h := range orig.slots {
-			if _, ok := cp.slots[h]; !ok {
+		for h := range orig.keys() {
+			if _, ok := cp.slotOf(h); !ok {
 				rt.Fatalf("key hash %x cached in the original, not in the copy", h)
 			}
 		}
@@ -252,9 +252,10 @@ func TestShadowCopyOwnsWeights(t *testing.T) {
 	}
 	var cp shadow
 	cp.copyFrom(orig)
-	slot := orig.slots[mix(3)]
+	slot, _ := orig.slotOf(mix(3))
 	orig.access(mix(3), 5) // a new weight for the original only
-	if got := cp.p.weightOf(cp.slots[mix(3)]); got != 2 {
+	if cs, _ := cp.slotOf(mix(3)); cp.p.weightOf(cs) != 2 {
+		got := cp.p.weightOf(cs)
 		t.Errorf("copy's weight of key 3 = %d after the original changed it, want 2", got)
 	}
 	if got := orig.p.weightOf(slot); got != 5 {
@@ -263,4 +264,18 @@ func TestShadowCopyOwnsWeights(t *testing.T) {
 	if err := cp.p.check(); err != nil {
 		t.Error(err)
 	}
+}
+
+// slotOf returns the slot of key hash h in the simulation.
+func (s *shadow) slotOf(h uint64) (uint32, bool) { return s.slots.get(h, s.hashes) }
+
+// keys returns the simulation's key hashes and their slots.
+func (s *shadow) keys() map[uint64]uint32 {
+	m := make(map[uint64]uint32, s.slots.n)
+	for _, c := range s.slots.cells {
+		if c != 0 {
+			m[s.hashes[c-1]] = c - 1
+		}
+	}
+	return m
 }

@@ -14,8 +14,8 @@ import (
 type shadow struct {
 	window float64
 	p      *Policy
-	slots  map[uint64]uint32 // key hash → slot
-	hashes []uint64          // slot → key hash
+	slots  slotMap  // key hash → slot
+	hashes []uint64 // slot → key hash
 	free   []uint32
 	weight int64
 	hits   int     // in the current epoch
@@ -25,12 +25,12 @@ type shadow struct {
 func newShadow(window float64, capacity int64, cfg config) *shadow {
 	cfg.windowPercent = window
 	cfg.climb, cfg.shadows = false, false
-	return &shadow{window: window, p: newPolicy(capacity, cfg), slots: make(map[uint64]uint32)}
+	return &shadow{window: window, p: newPolicy(capacity, cfg)}
 }
 
 // access replays one request: a hit, or a miss followed by an insertion.
 func (s *shadow) access(h uint64, weight int64) {
-	if slot, ok := s.slots[h]; ok {
+	if slot, ok := s.slots.get(h, s.hashes); ok {
 		s.hits++
 		if w := s.p.weightOf(slot); w != weight {
 			s.weight += weight - w
@@ -49,7 +49,7 @@ func (s *shadow) access(h uint64, weight int64) {
 		slot = uint32(len(s.hashes))
 		s.hashes = append(s.hashes, h)
 	}
-	s.slots[h] = slot
+	s.slots.put(h, slot, s.hashes)
 	s.weight += weight
 	s.p.Add(slot, h, weight)
 	s.evict()
@@ -66,7 +66,7 @@ func (s *shadow) evict() {
 }
 
 func (s *shadow) remove(slot uint32) {
-	delete(s.slots, s.hashes[slot])
+	s.slots.del(s.hashes[slot], s.hashes)
 	s.free = append(s.free, slot)
 	s.weight -= s.p.weightOf(slot)
 	s.p.Remove(slot)
@@ -80,7 +80,7 @@ func (s *shadow) fold(cfg *config) {
 
 // invalidate forgets h (deleted or expired from the real cache).
 func (s *shadow) invalidate(h uint64) {
-	if slot, ok := s.slots[h]; ok {
+	if slot, ok := s.slots.get(h, s.hashes); ok {
 		s.remove(slot)
 	}
 }

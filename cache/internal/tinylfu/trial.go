@@ -74,7 +74,6 @@ func (t *trial) endEpoch(sh *shadows, cfg *config) {
 func (s *shadow) copyFrom(src *shadow) {
 	if s.p == nil {
 		s.p = &Policy{}
-		s.slots = make(map[uint64]uint32, len(src.slots))
 	}
 	p, q := s.p, src.p
 	nodes, weights, heavy, sk, gh := p.nodes[:0], p.weights[:0], p.heavy[:0], p.sketch, p.ghost
@@ -90,10 +89,8 @@ func (s *shadow) copyFrom(src *shadow) {
 	p.sketch = sk
 	p.sketch.copyFrom(&q.sketch)
 	p.climber.cfg = &p.cfg
-	clear(s.slots)
-	for k, v := range src.slots {
-		s.slots[k] = v
-	}
+	s.slots.cells = append(s.slots.cells[:0], src.slots.cells...)
+	s.slots.n = src.slots.n
 	s.hashes = append(s.hashes[:0], src.hashes...)
 	s.free = append(s.free[:0], src.free...)
 	s.window, s.weight, s.hits, s.score = src.window, src.weight, 0, 0
