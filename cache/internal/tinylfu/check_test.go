@@ -20,8 +20,8 @@ func TestNodeSize(t *testing.T) {
 
 // check verifies the policy's internal invariants: every queue is a
 // well-formed list whose nodes carry its id, queue weights and lengths match
-// their nodes, the totals match the queues, and weights exist exactly for
-// weighted policies.
+// their nodes, the totals match the queues, and only weighted policies
+// store weights.
 func (p *Policy) check() error {
 	var weight int64
 	count := 0
@@ -45,11 +45,10 @@ func (p *Policy) check() error {
 	return nil
 }
 
-// checkWeights checks that weights exist exactly for weighted policies,
-// one per node.
+// checkWeights checks that only weighted policies store weights.
 func (p *Policy) checkWeights() error {
-	if p.weighted != (p.weights != nil) || (p.weights != nil && len(p.weights) != len(p.nodes)) {
-		return fmt.Errorf("weighted %v with %d weights for %d nodes (nil: %v)", p.weighted, len(p.weights), len(p.nodes), p.weights == nil)
+	if p.weights.Weighted() && !p.weighted {
+		return fmt.Errorf("weights stored for a policy that is not weighted")
 	}
 	return nil
 }

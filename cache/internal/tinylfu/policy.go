@@ -1,5 +1,7 @@
 package tinylfu
 
+import "github.com/patinox/memory/cache/internal/slotweight"
+
 // config holds the algorithm's tunables; defaults is what New uses.
 type config struct {
 	windowPercent    float64   // initial window share of the capacity
@@ -75,7 +77,7 @@ var defaults = config{
 type Policy struct {
 	cfg     config
 	nodes   []node
-	weights []int64 // by slot; nil while every weight is 1 (setWeight)
+	weights slotweight.Table
 
 	window, probation, protected queue
 
@@ -166,7 +168,6 @@ func (p *Policy) ghostQuota() int { return int(p.cfg.ghostFactor * float64(p.cap
 // the window adapts with the hill climber.
 func (p *Policy) Weighted() {
 	p.weighted = true
-	p.ensureWeights()
 	p.sketch = sketch{}
 	p.shadows = shadows{}
 	p.ghost = ghost{}
@@ -195,9 +196,6 @@ func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
 	p.round = false
 	for int(slot) >= len(p.nodes) {
 		p.nodes = append(p.nodes, node{prev: none, next: none})
-		if p.weights != nil {
-			p.weights = append(p.weights, 1)
-		}
 	}
 	if p.nodes[slot].queue != qNone {
 		p.Remove(slot)

@@ -13,8 +13,8 @@ const (
 
 // node is the per-slot state. Nodes live in Policy.nodes indexed by slot
 // and are linked into one of the three LRU queues. 24 bytes: an entry's
-// weight is not here but in Policy.weights, which only caches with some
-// weight other than 1 have.
+// weight is not here but in Policy.weights, which stores nothing while
+// every weight is 1.
 type node struct {
 	hash  uint64
 	prev  uint32
@@ -24,35 +24,15 @@ type node struct {
 }
 
 // weightOf returns the weight of the entry in slot s.
-func (p *Policy) weightOf(s uint32) int64 {
-	if p.weights == nil {
-		return 1
-	}
-	return p.weights[s]
-}
+func (p *Policy) weightOf(s uint32) int64 { return p.weights.Of(s) }
 
 // setWeight records the weight of the entry in slot s, switching the policy
 // to weighted when it is not 1.
 func (p *Policy) setWeight(s uint32, w int64) {
-	if w != 1 && !p.weighted {
+	if w != 1 {
 		p.weighted = true
 	}
-	if p.weighted {
-		p.ensureWeights()
-		p.weights[s] = w
-	}
-}
-
-// ensureWeights gives a weighted policy its weights, 1 for the entries it
-// already has.
-func (p *Policy) ensureWeights() {
-	if p.weights != nil {
-		return
-	}
-	p.weights = make([]int64, len(p.nodes), cap(p.nodes))
-	for i := range p.weights {
-		p.weights[i] = 1
-	}
+	p.weights.Set(s, w)
 }
 
 // queue is an intrusive doubly linked LRU list over Policy.nodes: head is

@@ -76,15 +76,13 @@ func (s *shadow) copyFrom(src *shadow) {
 		s.p = &Policy{}
 	}
 	p, q := s.p, src.p
-	nodes, weights, heavy, sk, gh := p.nodes[:0], p.weights[:0], p.heavy[:0], p.sketch, p.ghost
+	nodes, weights, heavy, sk, gh := p.nodes[:0], p.weights, p.heavy[:0], p.sketch, p.ghost
 	*p = *q
 	p.ghost = gh
 	p.ghost.copyFrom(&q.ghost)
 	p.nodes = append(nodes, q.nodes...)
-	p.weights = nil // simulations have unit weights, but a copy never shares them
-	if q.weights != nil {
-		p.weights = append(weights, q.weights...)
-	}
+	p.weights = weights // simulations have unit weights, but a copy never shares them
+	p.weights.CopyFrom(&q.weights)
 	p.heavy = append(heavy, q.heavy...)
 	p.sketch = sk
 	p.sketch.copyFrom(&q.sketch)

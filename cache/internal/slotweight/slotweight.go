@@ -1,0 +1,46 @@
+// Package slotweight keeps the weight of each slot of an eviction policy,
+// storing nothing per slot while every weight is 1, as in caches bounded by
+// an entry count. The cache's policies (cache/internal/evict and
+// cache/internal/tinylfu) keep their per-slot state in slices indexed by
+// slot; this is their weight column.
+//
+// A Table is not safe for concurrent use; its zero value holds no weight
+// other than 1.
+package slotweight
+
+// Table is the weight of each slot: 1 unless Set said otherwise.
+type Table struct {
+	w []int64 // per slot; nil while every weight set was 1
+}
+
+// Of returns the weight of slot.
+func (t *Table) Of(slot uint32) int64 {
+	if int(slot) >= len(t.w) {
+		return 1
+	}
+	return t.w[slot]
+}
+
+// Set records the weight of slot. The first weight other than 1 allocates
+// the table, up to that slot.
+func (t *Table) Set(slot uint32, w int64) {
+	if t.w == nil && w == 1 {
+		return
+	}
+	for len(t.w) <= int(slot) {
+		t.w = append(t.w, 1)
+	}
+	t.w[slot] = w
+}
+
+// Weighted reports whether some weight other than 1 was ever set.
+func (t *Table) Weighted() bool { return t.w != nil }
+
+// CopyFrom makes t a copy of src, reusing t's memory when it fits.
+func (t *Table) CopyFrom(src *Table) {
+	if src.w == nil {
+		t.w = nil
+		return
+	}
+	t.w = append(t.w[:0], src.w...)
+}

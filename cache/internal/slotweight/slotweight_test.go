@@ -1,0 +1,58 @@
+package slotweight
+
+import (
+	"fmt"
+	"testing"
+
+	"go.uber.org/goleak"
+	"pgregory.net/rapid"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestTableModel checks Table against a map (absent: weight 1) through
+// random Sets and copies.
+func TestTableModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var tb, cp Table
+		model := map[uint32]int64{}
+		for range rapid.IntRange(1, 300).Draw(t, "ops") {
+			slot := rapid.Uint32Range(0, 200).Draw(t, "slot")
+			w := rapid.SampledFrom([]int64{0, 1, 1, 1, 2, 1000}).Draw(t, "w")
+			tb.Set(slot, w)
+			model[slot] = w
+			if rapid.IntRange(0, 20).Draw(t, "copy") == 0 {
+				cp.CopyFrom(&tb)
+				if cp.Weighted() != tb.Weighted() {
+					t.Fatalf("copy weighted %v, original %v", cp.Weighted(), tb.Weighted())
+				}
+				cp.Set(slot, w+1) // must not reach the original
+			}
+			weighted := false
+			for s := range uint32(201) {
+				want, ok := model[s]
+				if !ok {
+					want = 1
+				}
+				weighted = weighted || want != 1
+				if got := tb.Of(s); got != want {
+					t.Fatalf("Of(%d) = %d, want %d", s, got, want)
+				}
+			}
+			if weighted && !tb.Weighted() {
+				t.Fatal("a weight other than 1 was set, but Weighted is false")
+			}
+		}
+	})
+}
+
+func ExampleTable() {
+	var t Table
+	t.Set(3, 1) // nothing stored yet
+	fmt.Println(t.Of(3), t.Weighted())
+	t.Set(5, 40)
+	fmt.Println(t.Of(5), t.Of(3), t.Of(100), t.Weighted())
+	// Output:
+	// 1 false
+	// 40 1 1 true
+}
