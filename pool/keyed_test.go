@@ -131,16 +131,23 @@ func TestKeyedStorm(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if err := k.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, err := range b.errs {
-			t.Error(err)
-		}
-		if b.total != 0 {
-			t.Errorf("%d live after Close, want 0", b.total)
-		}
+		b.closeAndVerify(t, k)
 	})
+}
+
+// closeAndVerify closes k and fails t if the backend saw more live
+// connections than its cap at any time, or has any left.
+func (b *keyedBackend) closeAndVerify(t *testing.T, k *Keyed[string, *kconn]) {
+	t.Helper()
+	if err := k.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, err := range b.errs {
+		t.Error(err)
+	}
+	if b.total != 0 {
+		t.Errorf("%d live after Close, want 0", b.total)
+	}
 }

@@ -168,19 +168,12 @@ func TestKeyedReapRace(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := k.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, err := range b.errs {
-		t.Error(err)
-	}
-	if b.total != 0 {
-		t.Errorf("%d live after Close, want 0", b.total)
-	}
+	b.closeAndVerify(t, k)
 	s := k.Stats()
-	if s.Total.Acquires != 8*300 || s.Total.Created != int64(b.created) {
-		t.Errorf("totals: %d acquires, %d created; want %d, %d", s.Total.Acquires, s.Total.Created, 8*300, b.created)
+	b.mu.Lock()
+	created := b.created
+	b.mu.Unlock()
+	if s.Total.Acquires != 8*300 || s.Total.Created != int64(created) {
+		t.Errorf("totals: %d acquires, %d created; want %d, %d", s.Total.Acquires, s.Total.Created, 8*300, created)
 	}
 }
