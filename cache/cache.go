@@ -2,19 +2,20 @@ package cache
 
 import (
 	"context"
-	"github.com/patinox/memory/cache/internal/tinylfu"
 	"sync"
 	"sync/atomic"
 	"time"
 	"weak"
 
+	"github.com/patinox/memory/cache/internal/hashindex"
+	"github.com/patinox/memory/cache/internal/tinylfu"
 	"github.com/patinox/memory/cache/internal/wheel"
 )
 
 // shard is one part of the key→slot index. Readers take only its read lock.
 type shard[K comparable] struct {
 	mu    sync.RWMutex // protects following fields (and the keys and values of its slots)
-	index index
+	index hashindex.Index
 	// Pad to 128 bytes (a multiple of the cache line; TestShardSize), so
 	// that one shard's lock word never shares a line with a neighbour's
 	// index: at 88 bytes, readers of different shards slowed each other.

@@ -18,7 +18,7 @@ func (c *Cache[K, V]) All() iter.Seq2[K, V] {
 			sh := &c.shards[i]
 			batch = batch[:0]
 			sh.mu.RLock()
-			sh.index.all(func(s uint32) {
+			sh.index.All(func(s uint32) {
 				ch, j := c.chunkOf(s), s&(chunkLen-1)
 				batch = append(batch, item{ch.kv[j].key, ch.kv[j].value, ch.deadline(j)})
 			})

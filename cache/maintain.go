@@ -30,7 +30,7 @@ func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) 
 	s, existed := c.slotOf(sh, h, k)
 	if !existed {
 		s = c.allocLocked()
-		sh.index.insert(h, s)
+		sh.index.Insert(h, s)
 	}
 	ch, i := c.chunkOf(s), s&(chunkLen-1)
 	old := ch.kv[i].value
@@ -140,7 +140,7 @@ func (c *Cache[K, V]) removeLocked(s uint32, why Reason, now int64, pending []re
 	h := c.hash(k)
 	sh := c.shardOf(h)
 	sh.mu.Lock()
-	sh.index.remove(h, s)
+	sh.index.Remove(h, s)
 	v := ch.kv[i].value
 	var zk K
 	var zv V

@@ -99,3 +99,10 @@ func (c *Cache[K, V]) setLiveLocked(s uint32, on bool) {
 		c.live[w] &^= 1 << (s % 64)
 	}
 }
+
+// slotOf returns the slot of k (hash h) in shard sh, whose lock (read or
+// write) the caller holds.
+func (c *Cache[K, V]) slotOf(sh *shard[K], h uint64, k K) (uint32, bool) {
+	t := c.table.Load()
+	return sh.index.Find(h, func(s uint32) bool { return t.chunks[s>>chunkBits].kv[s&(chunkLen-1)].key == k })
+}

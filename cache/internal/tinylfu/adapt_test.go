@@ -124,8 +124,8 @@ func TestShadowCopyIsIndependent(t *testing.T) {
 				rt.Fatalf("request %d (key %d): original hit %v, copy hit %v", i, k, orig.hits > h0, cp.hits > h1)
 			}
 		}
-		if orig.slots.n != cp.slots.n {
-			rt.Fatalf("entries: original %d, copy %d", orig.slots.n, cp.slots.n)
+		if orig.slots.Len() != cp.slots.Len() {
+			rt.Fatalf("entries: original %d, copy %d", orig.slots.Len(), cp.slots.Len())
 		}
 		for h := range orig.keys() {
 			if _, ok := cp.slotOf(h); !ok {
@@ -266,16 +266,9 @@ func TestShadowCopyOwnsWeights(t *testing.T) {
 	}
 }
 
-// slotOf returns the slot of key hash h in the simulation.
-func (s *shadow) slotOf(h uint64) (uint32, bool) { return s.slots.get(h, s.hashes) }
-
 // keys returns the simulation's key hashes and their slots.
 func (s *shadow) keys() map[uint64]uint32 {
-	m := make(map[uint64]uint32, s.slots.n)
-	for _, c := range s.slots.cells {
-		if c != 0 {
-			m[s.hashes[c-1]] = c - 1
-		}
-	}
+	m := make(map[uint64]uint32, s.slots.Len())
+	s.slots.All(func(slot uint32) { m[s.hashes[slot]] = slot })
 	return m
 }

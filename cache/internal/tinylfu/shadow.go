@@ -3,6 +3,8 @@ package tinylfu
 import (
 	"math"
 	"math/bits"
+
+	"github.com/patinox/memory/cache/internal/hashindex"
 )
 
 // shadow is a miniature simulation of this policy with a fixed window
@@ -14,8 +16,8 @@ import (
 type shadow struct {
 	window float64
 	p      *Policy
-	slots  slotMap  // key hash → slot
-	hashes []uint64 // slot → key hash
+	slots  hashindex.Index // key hash → slot
+	hashes []uint64        // slot → key hash
 	free   []uint32
 	weight int64
 	hits   int     // in the current epoch
@@ -30,7 +32,7 @@ func newShadow(window float64, capacity int64, cfg config) *shadow {
 
 // access replays one request: a hit, or a miss followed by an insertion.
 func (s *shadow) access(h uint64, weight int64) {
-	if slot, ok := s.slots.get(h, s.hashes); ok {
+	if slot, ok := s.slotOf(h); ok {
 		s.hits++
 		if w := s.p.weightOf(slot); w != weight {
 			s.weight += weight - w
@@ -49,10 +51,15 @@ func (s *shadow) access(h uint64, weight int64) {
 		slot = uint32(len(s.hashes))
 		s.hashes = append(s.hashes, h)
 	}
-	s.slots.put(h, slot, s.hashes)
+	s.slots.Insert(h, slot)
 	s.weight += weight
 	s.p.Add(slot, h, weight)
 	s.evict()
+}
+
+// slotOf returns the slot of key hash h.
+func (s *shadow) slotOf(h uint64) (uint32, bool) {
+	return s.slots.Find(h, func(slot uint32) bool { return s.hashes[slot] == h })
 }
 
 func (s *shadow) evict() {
@@ -66,7 +73,7 @@ func (s *shadow) evict() {
 }
 
 func (s *shadow) remove(slot uint32) {
-	s.slots.del(s.hashes[slot], s.hashes)
+	s.slots.Remove(s.hashes[slot], slot)
 	s.free = append(s.free, slot)
 	s.weight -= s.p.weightOf(slot)
 	s.p.Remove(slot)
@@ -80,7 +87,7 @@ func (s *shadow) fold(cfg *config) {
 
 // invalidate forgets h (deleted or expired from the real cache).
 func (s *shadow) invalidate(h uint64) {
-	if slot, ok := s.slots.get(h, s.hashes); ok {
+	if slot, ok := s.slotOf(h); ok {
 		s.remove(slot)
 	}
 }

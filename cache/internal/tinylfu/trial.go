@@ -87,8 +87,7 @@ func (s *shadow) copyFrom(src *shadow) {
 	p.sketch = sk
 	p.sketch.copyFrom(&q.sketch)
 	p.climber.cfg = &p.cfg
-	s.slots.cells = append(s.slots.cells[:0], src.slots.cells...)
-	s.slots.n = src.slots.n
+	s.slots.CopyFrom(&src.slots)
 	s.hashes = append(s.hashes[:0], src.hashes...)
 	s.free = append(s.free[:0], src.free...)
 	s.window, s.weight, s.hits, s.score = src.window, src.weight, 0, 0
