@@ -8,6 +8,8 @@
 // other than 1.
 package slotweight
 
+import "github.com/patinox/memory/cache/internal/trim"
+
 // Table is the weight of each slot: 1 unless Set said otherwise.
 type Table struct {
 	w []int64 // per slot; nil while every weight set was 1
@@ -43,4 +45,30 @@ func (t *Table) CopyFrom(src *Table) {
 		return
 	}
 	t.w = append(t.w[:0], src.w...)
+	if t.w == nil { // src was shrunk to nothing but stays weighted
+		t.w = []int64{}
+	}
+}
+
+// Move gives slot to the weight of slot from, which becomes 1 (the cache
+// moved the entry from one slot to the other).
+func (t *Table) Move(from, to uint32) {
+	if t.w == nil {
+		return
+	}
+	t.Set(to, t.Of(from))
+	if int(from) < len(t.w) {
+		t.w[from] = 1
+	}
+}
+
+// Shrink forgets the weights of slots n and above (no entry lives there any
+// more), giving their memory back.
+func (t *Table) Shrink(n uint32) {
+	if t.w != nil {
+		t.w = trim.Slice(t.w, int(n))
+		if t.w == nil {
+			t.w = []int64{} // still weighted
+		}
+	}
 }

@@ -11,7 +11,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestTableModel checks Table against a map (absent: weight 1) through
-// random Sets and copies.
+// random Sets, copies, Moves and Shrinks.
 func TestTableModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var tb, cp Table
@@ -19,8 +19,30 @@ func TestTableModel(t *testing.T) {
 		for range rapid.IntRange(1, 300).Draw(t, "ops") {
 			slot := rapid.Uint32Range(0, 200).Draw(t, "slot")
 			w := rapid.SampledFrom([]int64{0, 1, 1, 1, 2, 1000}).Draw(t, "w")
-			tb.Set(slot, w)
-			model[slot] = w
+			switch rapid.IntRange(0, 9).Draw(t, "op") {
+			case 0: // the cache moved slot's entry to a free slot
+				to := rapid.Uint32Range(0, 200).Draw(t, "to")
+				if to == slot {
+					break
+				}
+				tb.Move(slot, to)
+				if w, ok := model[slot]; ok {
+					model[to] = w
+				} else {
+					delete(model, to)
+				}
+				delete(model, slot)
+			case 1: // no entry at slot or above
+				tb.Shrink(slot)
+				for s := range model {
+					if s >= slot {
+						delete(model, s)
+					}
+				}
+			default:
+				tb.Set(slot, w)
+				model[slot] = w
+			}
 			if rapid.IntRange(0, 20).Draw(t, "copy") == 0 {
 				cp.CopyFrom(&tb)
 				if cp.Weighted() != tb.Weighted() {
