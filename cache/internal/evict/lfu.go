@@ -1,5 +1,7 @@
 package evict
 
+import "github.com/patinox/memory/cache/internal/trim"
+
 // LFU evicts by LFU with dynamic aging (LFU-DA): an entry's priority is L+1
 // when inserted and grows by one per hit, where L is the priority of the last
 // victim; the victim has the lowest priority, and among equals the one used
@@ -20,11 +22,7 @@ func NewLFU(capacity int64) *LFU { return &LFU{capacity: capacity} }
 
 // Add records a new entry with priority L+1.
 func (p *LFU) Add(slot uint32, _ uint64, weight int64) {
-	for len(p.prio) <= int(slot) {
-		p.prio = append(p.prio, 0)
-		p.used = append(p.used, 0)
-		p.pos = append(p.pos, -1)
-	}
+	p.grow(slot)
 	p.weights.add(slot, weight)
 	p.clock++
 	p.prio[slot], p.used[slot] = p.age+1, p.clock
@@ -57,6 +55,36 @@ func (p *LFU) Remove(slot uint32) {
 	if i != last {
 		p.down(i)
 		p.up(i)
+	}
+}
+
+// Move records that the entry in slot from now lives in slot to (free
+// until now), with the same priority, recency, place in the heap and
+// weight.
+func (p *LFU) Move(from, to uint32) {
+	p.grow(to)
+	p.prio[to], p.used[to], p.pos[to] = p.prio[from], p.used[from], p.pos[from]
+	p.heap[p.pos[to]] = to
+	p.pos[from] = -1
+	p.weights.Move(from, to)
+}
+
+// Shrink gives back the per-slot memory of slots n and above, which hold
+// no entry.
+func (p *LFU) Shrink(n uint32) {
+	p.prio = trim.Slice(p.prio, int(n))
+	p.used = trim.Slice(p.used, int(n))
+	p.pos = trim.Slice(p.pos, int(n))
+	p.heap = trim.Slice(p.heap, len(p.heap))
+	p.weights.Shrink(n)
+}
+
+// grow makes room for slot's state.
+func (p *LFU) grow(slot uint32) {
+	for len(p.prio) <= int(slot) {
+		p.prio = append(p.prio, 0)
+		p.used = append(p.used, 0)
+		p.pos = append(p.pos, -1)
 	}
 }
 

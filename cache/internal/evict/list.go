@@ -1,5 +1,7 @@
 package evict
 
+import "github.com/patinox/memory/cache/internal/trim"
+
 // list is a doubly-linked list of slots stored in two slices: index 0 is the
 // sentinel and slot s lives at index s+1. The front is the oldest element.
 type list struct {
@@ -51,4 +53,21 @@ func (l *list) front() (uint32, bool) {
 		return 0, false
 	}
 	return i - 1, true
+}
+
+// move puts slot to (not in the list) in the place of slot from, which
+// leaves the list.
+func (l *list) move(from, to uint32) {
+	l.ensure(to)
+	i, j := from+1, to+1
+	p, n := l.prev[i], l.next[i]
+	l.prev[j], l.next[j] = p, n
+	l.next[p] = j
+	l.prev[n] = j
+}
+
+// shrink gives back the links of slots n and above (none is in the list).
+func (l *list) shrink(n uint32) {
+	l.prev = trim.Slice(l.prev, int(n)+1)
+	l.next = trim.Slice(l.next, int(n)+1)
 }

@@ -31,6 +31,20 @@ func (p *LRU) Remove(slot uint32) {
 	p.order.remove(slot)
 }
 
+// Move records that the entry in slot from now lives in slot to (free
+// until now), in the same place of the order and with the same weight.
+func (p *LRU) Move(from, to uint32) {
+	p.weights.Move(from, to)
+	p.order.move(from, to)
+}
+
+// Shrink gives back the per-slot memory of slots n and above, which hold
+// no entry.
+func (p *LRU) Shrink(n uint32) {
+	p.weights.Shrink(n)
+	p.order.shrink(n)
+}
+
 // Victim returns the least recently used entry.
 func (p *LRU) Victim() (uint32, bool) { return p.order.front() }
 

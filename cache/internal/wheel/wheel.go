@@ -1,5 +1,7 @@
 package wheel
 
+import "github.com/patinox/memory/cache/internal/trim"
+
 const levels = 5
 
 var (
@@ -53,6 +55,30 @@ func (w *Wheel) Cancel(slot uint32) {
 	w.count--
 }
 
+// Move gives slot to the place of slot from, which is no longer scheduled
+// (the cache moved the entry from one slot to the other; to was not
+// scheduled). It does nothing if from is not scheduled.
+func (w *Wheel) Move(from, to uint32) {
+	i := from + sentinels
+	if int(i) >= len(w.next) || w.next[i] == none {
+		return
+	}
+	j := to + sentinels
+	w.grow(j)
+	p, n := w.prev[i], w.next[i]
+	w.prev[j], w.next[j] = p, n
+	w.next[p] = j
+	w.prev[n] = j
+	w.next[i] = none
+}
+
+// Shrink gives back the links of slots n and above, none of which is
+// scheduled.
+func (w *Wheel) Shrink(n uint32) {
+	w.prev = trim.Slice(w.prev, int(n+sentinels))
+	w.next = trim.Slice(w.next, int(n+sentinels))
+}
+
 // Advance moves the wheel's time to now and visits every bucket whose time
 // has passed. For each slot there it calls deadlineOf to learn the slot's
 // current deadline: a slot whose deadline is 0 is dropped, one that is due
@@ -104,16 +130,21 @@ func (w *Wheel) expire(level int, prevTicks, delta int64, deadlineOf func(uint32
 // link appends slot (unscheduled) to the bucket for deadline.
 func (w *Wheel) link(slot uint32, deadline int64) {
 	i := slot + sentinels
-	for len(w.next) <= int(i) {
-		w.next = append(w.next, none)
-		w.prev = append(w.prev, none)
-	}
+	w.grow(i)
 	s := w.bucket(deadline)
 	last := w.prev[s]
 	w.prev[i], w.next[i] = last, s
 	w.next[last] = i
 	w.prev[s] = i
 	w.count++
+}
+
+// grow makes room for the links at index i.
+func (w *Wheel) grow(i uint32) {
+	for len(w.next) <= int(i) {
+		w.next = append(w.next, none)
+		w.prev = append(w.prev, none)
+	}
 }
 
 // bucket returns the head index of the bucket for deadline.

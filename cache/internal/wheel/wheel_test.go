@@ -12,7 +12,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const tick = int64(1) << 30
 
 // TestWheelModel drives the wheel by jumping to Next() (as the cache's timer
-// does) and checks against a map of deadlines that every slot expires no
+// does), with slots moved and shrunk as the cache's compaction does, and
+// checks against a map of deadlines that every slot expires no
 // earlier than its deadline and no later than one level-0 bucket after it.
 func TestWheelModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
@@ -42,7 +43,23 @@ func TestWheelModel(t *testing.T) {
 		}
 		for range rapid.IntRange(1, 200).Draw(t, "ops") {
 			slot := rapid.Uint32Range(0, 40).Draw(t, "slot")
-			switch rapid.IntRange(0, 3).Draw(t, "op") {
+			switch rapid.IntRange(0, 5).Draw(t, "op") {
+			case 4: // the cache moved slot's entry to a free slot
+				to := rapid.Uint32Range(0, 40).Draw(t, "to")
+				if _, busy := model[to]; busy || to == slot {
+					break
+				}
+				w.Move(slot, to)
+				if d, ok := model[slot]; ok {
+					model[to] = d
+					delete(model, slot)
+				}
+			case 5: // the cache's slots shrank to those in use
+				n := uint32(0)
+				for s := range model {
+					n = max(n, s+1)
+				}
+				w.Shrink(n)
 			case 0, 1:
 				d := now + rapid.Int64Range(1, 1<<rapid.IntRange(20, 52).Draw(t, "scale")).Draw(t, "ttl")
 				w.Schedule(slot, d)
