@@ -106,6 +106,20 @@
 // the policy allocates nothing per operation once the slices and the
 // simulations' maps have grown.
 //
+// # Slot compaction
+//
+// After the cache shrinks, its entries are spread over the slot range of
+// its peak, and so is the per-slot state here. The cache then moves entries
+// into free low slots (Move) and cuts the range (Shrink). Move gives the
+// new slot the entry's node, relinks its neighbours or its queue's ends,
+// moves its weight and renames the slots that the eviction round's cursors
+// and the list of heavy entries hold, so the policy behaves exactly as
+// without the move: same victims, same state, and an eviction round in
+// progress continues. Shrink copies the slices to smaller arrays when they
+// are more than about twice what is left (see move.go). The sketch, the
+// ghost and the simulations are keyed by hash, not by slot: compaction
+// leaves them alone.
+//
 // # Caveats
 //
 // A Policy is not safe for concurrent use: the cache serializes calls.
@@ -137,5 +151,13 @@
 // 0.25 (thresholds of 0.25 to 1 capacity and 50 to 60% behaved alike); it
 // applies only to unit-weight caches. The sketch's estimates saturate at
 // 15; the sketch is sized for the capacity of unit-weight caches and for
-// the entry count of weighted ones (capped at 2^26 counters).
+// the entry count of weighted ones (capped at 2^26 counters). A lower
+// capacity folds a unit-weight cache's sketch to its size (each counter
+// the largest of those it merges, so estimates only rise), and growing
+// again copies each block into the blocks it splits into, so estimates
+// survive a pressure step down and back up; a weighted cache's sketch
+// never shrinks. Move costs O(1) plus the length of the heavy list (almost always empty),
+// Shrink O(slots above the cut), plus a copy of the slots kept when it
+// reallocates; Shrink never drops a tracked slot (asked to cut below one,
+// it cuts right above the highest).
 package tinylfu

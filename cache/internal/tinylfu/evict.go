@@ -138,7 +138,9 @@ func (p *Policy) chosen(s uint32) (uint32, bool) {
 }
 
 // fallback returns some entry, preferably one with weight, when the
-// cursors ran dry (only zero-weight entries were left in their path).
+// cursors ran dry (only zero-weight entries were left in their path): the
+// first in queue order, never chosen by slot number, so that moving
+// entries between slots (Move) does not change the choice.
 func (p *Policy) fallback() (uint32, bool) {
 	first := none
 	for _, q := range []*queue{&p.probation, &p.protected, &p.window} {
@@ -146,14 +148,19 @@ func (p *Policy) fallback() (uint32, bool) {
 			if p.weightOf(s) > 0 {
 				return p.chosen(s)
 			}
-			first = min(first, s)
+			if first == none {
+				first = s
+			}
 		}
 	}
 	return p.chosen(first)
 }
 
 // popHeavy returns an entry whose weight alone exceeds the capacity: such
-// an entry is rejected at once.
+// an entry is rejected at once. p.heavy names only tracked slots (Remove
+// drops a slot's entries), so an entry that a lower capacity made heavy is
+// never returned through a stale entry of an earlier occupant of its slot,
+// and Move can rename the slots it holds.
 func (p *Policy) popHeavy() (uint32, bool) {
 	for len(p.heavy) > 0 {
 		s := p.heavy[len(p.heavy)-1]

@@ -1,6 +1,10 @@
 package tinylfu
 
-import "github.com/patinox/memory/cache/internal/slotweight"
+import (
+	"slices"
+
+	"github.com/patinox/memory/cache/internal/slotweight"
+)
 
 // config holds the algorithm's tunables; defaults is what New uses.
 type config struct {
@@ -96,6 +100,7 @@ type Policy struct {
 	rng     uint64
 	ticks   uint32 // requests (Add and hits), for node.stamp; wraps
 	fill    firstFill
+	started bool // Add was called (Shrink may empty nodes; see added)
 
 	// Eviction round state (see evict.go).
 	round   bool
@@ -103,9 +108,9 @@ type Policy struct {
 	candQ   uint8
 	vic     uint32
 	vicQ    uint8
-	last    uint32 // slot returned by the previous Victim call
-	pending uint32 // first entry moved from the window since the last round
-	heavy   []uint32
+	last    uint32   // slot returned by the previous Victim call
+	pending uint32   // first entry moved from the window since the last round
+	heavy   []uint32 // tracked slots that weighed more than the capacity (see popHeavy)
 }
 
 // New returns a policy for a cache holding at most capacity total weight
@@ -143,20 +148,22 @@ func (p *Policy) SetCapacity(capacity int64) {
 	}
 	p.round = false
 	// The ghost and the sketch are sized by capacity (about 8 and 2.5 bytes
-	// per unit). Before the first Add they are left for Add to size: the
-	// cache calls Weighted after New when the capacity is a weight (often
-	// bytes), and sizing them by a capacity of 1 GiB would take 800 MiB.
+	// per unit), down as well as up. Before the first Add they are left for
+	// Add to size: the cache calls Weighted after New when the capacity is a
+	// weight (often bytes), and sizing them by a capacity of 1 GiB would take
+	// 800 MiB.
 	if p.added() {
 		if !p.weighted {
 			p.ghost.init(p.ghostQuota())
+			p.sketch.fold(int(min(p.capacity, maxSketchEntries)), p.cfg.sketchFactor) // see sketchfold.go
 		}
 		p.ensureSketch()
 	}
 }
 
-// added reports whether Add was ever called (nodes only grow), that is
-// whether the ghost and the sketch have been sized.
-func (p *Policy) added() bool { return len(p.nodes) > 0 }
+// added reports whether Add was ever called, that is whether the ghost and
+// the sketch have been sized.
+func (p *Policy) added() bool { return p.started }
 
 // ghostQuota is the number of rejected candidates the ghost remembers.
 func (p *Policy) ghostQuota() int { return int(p.cfg.ghostFactor * float64(p.capacity)) }
@@ -193,10 +200,9 @@ func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
 	if !p.added() && !p.weighted { // the first Add sizes the ghost (see SetCapacity)
 		p.ghost.init(p.ghostQuota())
 	}
+	p.started = true
 	p.round = false
-	for int(slot) >= len(p.nodes) {
-		p.nodes = append(p.nodes, node{prev: none, next: none})
-	}
+	p.grow(slot)
 	if p.nodes[slot].queue != qNone {
 		p.Remove(slot)
 	}
@@ -286,6 +292,9 @@ func (p *Policy) Remove(slot uint32) {
 	p.last = none
 	if slot == p.pending {
 		p.pending = none
+	}
+	if len(p.heavy) > 0 { // keep only live slots there (see popHeavy)
+		p.heavy = slices.DeleteFunc(p.heavy, func(s uint32) bool { return s == slot })
 	}
 	n := &p.nodes[slot]
 	if p.cand == slot {

@@ -23,17 +23,30 @@ const (
 )
 
 // ensureCapacity sizes the sketch for about n distinct entries. It never
-// shrinks; growing clears the counters.
+// shrinks (see fold). Growing keeps every estimate: a key's block in the
+// larger table is its old block number plus a multiple of the old block
+// count, so each new block starts as a copy of the old block it came from
+// (after a pressure step shrank the sketch, growing back keeps what it
+// knew). The sketch stays as far into its aging period as it was.
 func (s *sketch) ensureCapacity(n, factor int) {
 	n = min(max(n, 1), maxSketchEntries)
 	size := max(1<<bits.Len(uint(n-1)), 8)
 	if size <= len(s.table) {
 		return
 	}
-	s.table = make([]uint64, size)
+	t := make([]uint64, size)
+	if old := len(s.table); old > 0 {
+		for i := range t {
+			t[i] = s.table[i&(old-1)]
+		}
+	}
+	sample := factor * n
+	if s.sampleSize > 0 {
+		s.size = int(int64(s.size) * int64(sample) / int64(s.sampleSize))
+	}
+	s.table = t
 	s.blockMask = uint64(size>>3) - 1
-	s.sampleSize = factor * n
-	s.size = 0
+	s.sampleSize = sample
 }
 
 // initialized reports whether ensureCapacity has been called.
