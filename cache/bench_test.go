@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -87,5 +88,56 @@ func BenchmarkSetReplace(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// plainEvictor hides an Evictor's SlotMover methods: a cache using it never
+// compacts.
+type plainEvictor struct{ Evictor }
+
+type plainPolicy struct{ Policy }
+
+func (p plainPolicy) NewEvictor(capacity int64) Evictor {
+	return plainEvictor{p.Policy.NewEvictor(capacity)}
+}
+
+// BenchmarkCompact times a Resize from 2^20 entries down to a fifth: the
+// pause of the maintenance operation that crosses the compaction line,
+// with compaction (compact=on: the remaining entries move to the lowest
+// slots) and without (compact=off, an Evictor that is not a SlotMover).
+// ms/resize is the pause; the filling is not timed.
+func BenchmarkCompact(b *testing.B) {
+	const n = 1 << 20
+	for _, p := range []namedPolicy{{"lru", LRU()}, {"tinylfu", TinyLFU()}} {
+		for _, on := range []bool{true, false} {
+			pol := p.policy
+			if !on {
+				pol = plainPolicy{pol}
+			}
+			b.Run(fmt.Sprintf("policy=%s/compact=%v", p.name, map[bool]string{true: "on", false: "off"}[on]), func(b *testing.B) {
+				var total time.Duration
+				for b.Loop() {
+					b.StopTimer()
+					c, err := New(&Options[uint64, uint64]{MaxEntries: n, Policy: pol})
+					if err != nil {
+						b.Fatal(err)
+					}
+					for k := range uint64(n) {
+						c.Set(k, k)
+					}
+					b.StartTimer()
+					t0 := time.Now()
+					_ = c.Resize(n/5, 0)
+					total += time.Since(t0)
+					b.StopTimer()
+					if on != (c.slots == uint32(n/5)) {
+						b.Fatalf("compact=%v but %d slots for %d entries", on, c.slots, c.Len())
+					}
+					c.Close()
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/resize")
+			})
+		}
 	}
 }

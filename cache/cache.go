@@ -56,10 +56,12 @@ type Cache[K comparable, V any] struct {
 
 	mu           sync.Mutex // protects following fields (maintenance lock)
 	ev           Evictor
-	live         []uint64 // bitset of slots holding an entry
-	slots        uint32   // slots ever allocated
-	weights      []int64  // by slot, MaxWeight caches only
-	free         []uint32 // slots to reuse
+	mover        SlotMover // ev, if it is one; nil otherwise
+	live         []uint64  // bitset of slots holding an entry
+	slots        uint32    // slots ever allocated
+	weights      []int64   // by slot, MaxWeight caches only
+	free         []uint32  // slots to reuse
+	compactEager bool      // compact whenever a slot is free (tests)
 	count        int
 	total        int64
 	capacity     int64   // the bound in force: base × share
@@ -135,6 +137,7 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 	c.tracker.init(o, c.forget)
 	c.base, c.share = c.capacity, 1
 	_, c.skipCold = c.ev.(*tinylfu.Policy)
+	c.mover, _ = c.ev.(SlotMover)
 	c.setColdLocked()
 	c.fastReplace = !c.byWeight && c.tracker.reg == nil
 	if o.Pressure != nil {

@@ -92,7 +92,13 @@
 //     must not call GetOrLoad for its own key (it would wait for itself).
 //   - Values are returned by copy of V: mutating a pointed-to value is not
 //     seen by the cache's Weigher.
-//   - Memory is not returned when the cache shrinks: the slot table keeps
-//     its high-water mark of chunks (1024 slots each) until the cache is
-//     dropped; freed slots are reused first.
+//   - Memory is given back when the cache shrinks only once at most half
+//     of its slots (at least 2048) hold entries: then the entries above the
+//     first Len slots move down and every per-slot structure is cut to Len
+//     (see SlotMover). The maintenance operation that crosses that line (a
+//     Resize, a pressure step, a Delete, an expiry) pays for at most Len
+//     moves, each costing about as much as a removal, while at least as
+//     many entries were removed since the slots last grew. Until then freed
+//     slots are reused first. With a user Evictor that is not a SlotMover,
+//     the slot range keeps its high-water mark.
 package cache

@@ -104,6 +104,7 @@ func runExpiryModel(idle bool, d time.Duration, ops []expiryOp) (failure string)
 	if err != nil {
 		return err.Error()
 	}
+	c.compactEager = true // entries move between slots with their deadlines
 	defer func() {
 		if p := recover(); p != nil {
 			failure = fmt.Sprint(p)

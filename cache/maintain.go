@@ -342,8 +342,11 @@ func (c *Cache[K, V]) rebound(why Reason, change func()) bool {
 	return true
 }
 
-// publishLocked makes count and total visible to Len and Weight.
+// publishLocked ends a maintenance operation: it compacts the slots if few
+// hold entries (compactLocked) and makes count and total visible to Len and
+// Weight.
 func (c *Cache[K, V]) publishLocked() {
+	c.compactLocked()
 	c.count0.Store(int64(c.count))
 	c.weight0.Store(c.total)
 }

@@ -83,3 +83,25 @@ func FIFO() Policy {
 func LFU() Policy {
 	return policyFunc(func(capacity int64) Evictor { return evict.NewLFU(capacity) })
 }
+
+// SlotMover is an optional interface of an [Evictor]. A cache whose Evictor
+// implements it gives memory back after it shrinks (a Resize down, memory
+// pressure, Clear, many deletions or expiries): when at most half of its
+// slots hold entries, it moves the entries of the highest slots into the
+// free lower ones (Move, one call per entry) and then cuts its slot range to
+// the number of entries (Shrink), so that its own per-slot storage and the
+// Evictor's stay proportional to the entries held rather than to the peak.
+// Without it, the cache and the Evictor keep their peak slot range; memory
+// is still reused for new entries. The built-in policies implement it.
+type SlotMover interface {
+	// Move reports that the entry in slot from now lives in slot to, which
+	// held no entry. Everything the Evictor keeps about from must follow
+	// it: later calls naming to behave as the same calls naming from would
+	// have without the move. from then holds no entry, as after Remove,
+	// but the entry did not leave: the total weight is unchanged.
+	Move(from, to uint32)
+	// Shrink reports that no slot at or above n holds an entry any more;
+	// the Evictor may give their storage back. Later Adds may again use
+	// slots at or above n.
+	Shrink(n uint32)
+}

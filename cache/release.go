@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/patinox/memory/cache/internal/trim"
 	"github.com/patinox/memory/resource"
 )
 
@@ -161,6 +162,26 @@ func (t *tracker[K, V]) take(s uint32) releaseID {
 	t.drop(id)
 	return id
 }
+
+// move records that the entry of slot from, with its registration, now
+// lives in slot to (slot compaction).
+func (t *tracker[K, V]) move(from, to uint32) {
+	id := t.get(from)
+	if id == noRelease {
+		return
+	}
+	for len(t.ids) <= int(to) {
+		t.ids = append(t.ids, noRelease)
+	}
+	t.ids[to], t.ids[from] = id, noRelease
+	hs := t.holders[id]
+	if i := slices.Index(hs, from); i >= 0 {
+		hs[i] = to
+	}
+}
+
+// shrink forgets the slots from n up, none of which holds an entry.
+func (t *tracker[K, V]) shrink(n uint32) { t.ids = trim.Slice(t.ids, int(n)) }
 
 // forgetAll forgets registration id, which the registry is releasing on
 // its own, and returns the slots that held it (their entries must leave).

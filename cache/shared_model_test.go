@@ -16,7 +16,8 @@ type sharedOp struct {
 
 // TestSharedValuesModel: values holding resources are stored under several
 // keys, replaced, deleted, evicted (4 entries, 6 keys), cleared and
-// reclaimed in random order. After every operation, once the registry's
+// reclaimed in random order, with entries moved between slots whenever one
+// is free (compactLocked). After every operation, once the registry's
 // workers are idle, a value is closed exactly once if it has left the cache
 // under every key and never while a key still returns it; after Close and
 // Shutdown every value that was stored is closed exactly once.
@@ -30,23 +31,25 @@ func TestSharedValuesModel(t *testing.T) {
 			}
 		})
 		ops := rapid.SliceOfN(op, 1, 60).Draw(rt, "ops")
+		p := rapid.SampledFrom([]Policy{nil, LRU(), LFU()}).Draw(rt, "policy") // nil: TinyLFU
 		var failure string
-		synctest.Test(t, func(t *testing.T) { failure = runSharedModel(t, ops) })
+		synctest.Test(t, func(t *testing.T) { failure = runSharedModel(t, p, ops) })
 		if failure != "" {
 			rt.Fatal(failure)
 		}
 	})
 }
 
-func runSharedModel(t *testing.T, ops []sharedOp) string {
+func runSharedModel(t *testing.T, p Policy, ops []sharedOp) string {
 	reg := newRegistry(t)
 	defer func() { _ = reg.Shutdown(context.Background()) }() // idempotent: for early returns
-	c, err := New(&Options[int, *conn]{MaxEntries: 4, Registry: reg})
+	c, err := New(&Options[int, *conn]{MaxEntries: 4, Registry: reg, Policy: p})
 	if err != nil {
 		return err.Error()
 	}
 	defer c.Close()
-	var vals []*conn // every value ever stored
+	c.compactEager = true // entries and their registrations move between slots
+	var vals []*conn      // every value ever stored
 	set := map[*conn]bool{}
 	pool := make([]*conn, 4) // the values the next Sets choose from
 	check := func(step int) string {
