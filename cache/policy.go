@@ -1,6 +1,7 @@
 // Interface note (the eviction-policy boundary shared with cache/internal/tinylfu):
 // Policy and Evictor below are fixed. Change them only after telling the engineer
-// who owns cache/internal/tinylfu, with a dated note on this line.
+// who owns cache/internal/tinylfu, with a dated note on this line. 2026-11-27: SlotMover
+// (optional, below) added with that engineer; tinylfu implements it.
 
 package cache
 

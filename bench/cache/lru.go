@@ -15,3 +15,4 @@ func newLRU(capacity int) Cache {
 func (l lruCache) Get(k uint64) (uint64, bool) { return l.c.Get(k) }
 func (l lruCache) Set(k, v uint64)             { l.c.Add(k, v) }
 func (l lruCache) Close()                      {}
+func (l lruCache) Delete(k uint64)             { l.c.Remove(k) }

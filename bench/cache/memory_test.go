@@ -58,3 +58,70 @@ func heap() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
 }
+
+// BenchmarkShrunkMemory fills each cache with 1M uint64 entries, deletes
+// all but the last 10,000 and reports, after runtime.GC, the MiB it held
+// full (full-MiB) and after the deletions (kept-MiB), and kept-MiB as a
+// percentage of full-MiB (kept-%). A service whose working set shrinks
+// after a burst keeps the difference between kept-MiB and what 10,000
+// entries need for as long as the cache lives.
+func BenchmarkShrunkMemory(b *testing.B) {
+	const keep = 10_000
+	report := func(b *testing.B, full, kept int64) {
+		b.ReportMetric(float64(full)/(1<<20), "full-MiB")
+		b.ReportMetric(float64(kept)/(1<<20), "kept-MiB")
+		b.ReportMetric(100*float64(kept)/float64(full), "kept-%")
+	}
+	b.Run("cache=map", func(b *testing.B) {
+		var full, kept int64
+		for b.Loop() {
+			before := heap()
+			m := make(map[uint64]uint64)
+			for i := range uint64(memEntries) {
+				m[i] = i
+			}
+			full = heap() - before
+			for i := range uint64(memEntries - keep) {
+				delete(m, i)
+			}
+			kept = heap() - before
+			runtime.KeepAlive(m)
+		}
+		report(b, full, kept)
+	})
+	for _, f := range Factories() {
+		b.Run("cache="+f.Name, func(b *testing.B) {
+			var full, kept int64
+			for b.Loop() {
+				before := heap()
+				c := f.New(memEntries)
+				for i := range uint64(memEntries) {
+					c.Set(i, i)
+				}
+				if w, ok := c.(interface{ Wait() }); ok {
+					w.Wait()
+				}
+				full = heap() - before
+				for i := range uint64(memEntries - keep) {
+					c.Delete(i)
+				}
+				if w, ok := c.(interface{ Wait() }); ok {
+					w.Wait()
+				}
+				n := 0
+				for i := range uint64(memEntries) {
+					if _, ok := c.Get(i); ok {
+						n++
+					}
+				}
+				if n > keep {
+					b.Fatalf("%d entries left after deleting all but %d", n, keep)
+				}
+				kept = heap() - before
+				c.Close()
+				runtime.KeepAlive(c)
+			}
+			report(b, full, kept)
+		})
+	}
+}

@@ -11,3 +11,4 @@ func newOtter(capacity int) Cache {
 func (o otterCache) Get(k uint64) (uint64, bool) { return o.c.GetIfPresent(k) }
 func (o otterCache) Set(k, v uint64)             { o.c.Set(k, v) }
 func (o otterCache) Close()                      { o.c.StopAllGoroutines() }
+func (o otterCache) Delete(k uint64)             { o.c.Invalidate(k) }

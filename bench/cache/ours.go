@@ -15,3 +15,4 @@ func newOurs(capacity int) Cache {
 func (p patinox) Get(k uint64) (uint64, bool) { return p.c.Get(k) }
 func (p patinox) Set(k, v uint64)             { p.c.Set(k, v) }
 func (p patinox) Close()                      { p.c.Close() }
+func (p patinox) Delete(k uint64)             { p.c.Delete(k) }

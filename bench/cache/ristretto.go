@@ -23,6 +23,7 @@ func newRistretto(capacity int) Cache {
 func (r ristrettoCache) Get(k uint64) (uint64, bool) { return r.c.Get(k) }
 func (r ristrettoCache) Set(k, v uint64)             { r.c.Set(k, v, 1) }
 func (r ristrettoCache) Close()                      { r.c.Close() }
+func (r ristrettoCache) Delete(k uint64)             { r.c.Del(k) }
 
 // Wait applies buffered Sets (used by the memory benchmark).
 func (r ristrettoCache) Wait() { r.c.Wait() }

@@ -15,3 +15,4 @@ func newTheine(capacity int) Cache {
 func (t theineCache) Get(k uint64) (uint64, bool) { return t.c.Get(k) }
 func (t theineCache) Set(k, v uint64)             { t.c.Set(k, v, 1) }
 func (t theineCache) Close()                      { t.c.Close() }
+func (t theineCache) Delete(k uint64)             { t.c.Delete(k) }
