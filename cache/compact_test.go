@@ -160,47 +160,39 @@ func ExampleSlotMover() {
 
 // TestEvictorWithoutMoveKeepsSlots checks that a cache whose Evictor is not
 // a SlotMover (a user's policy) never moves entries: after most of them
-// are deleted it keeps its slot range, and the rest still read back.
+// are deleted it keeps its slot range, and the rest still read back; and
+// that with a built-in policy the same cache compacts, each time half its
+// slots are free, down to below compactMinSlots.
 func TestEvictorWithoutMoveKeepsSlots(t *testing.T) {
 	const n = 4 * compactMinSlots
-	c, err := New(&Options[int, int]{MaxEntries: n, Policy: plainPolicy{LRU()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for k := range n {
-		c.Set(k, -k)
-	}
-	for k := range n - 10 {
-		c.Delete(k)
-	}
-	if c.slots != n {
-		t.Errorf("slots = %d after deleting all but 10 of %d entries, want %d (no compaction)", c.slots, n, n)
-	}
-	for k := n - 10; k < n; k++ {
-		if v, ok := c.Get(k); !ok || v != -k {
-			t.Errorf("Get(%d) = %d, %v; want %d, true", k, v, ok, -k)
-		}
-	}
-	// The same with a built-in policy compacts, each time half the slots
-	// are free, down to below compactMinSlots.
-	d, err := New(&Options[int, int]{MaxEntries: n, Policy: LRU()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	for k := range n {
-		d.Set(k, -k)
-	}
-	for k := range n - 10 {
-		d.Delete(k)
-	}
-	if d.slots >= compactMinSlots {
-		t.Errorf("LRU: slots = %d after deleting all but 10 of %d entries, want < %d", d.slots, n, compactMinSlots)
-	}
-	for k := n - 10; k < n; k++ {
-		if v, ok := d.Get(k); !ok || v != -k {
-			t.Errorf("LRU: Get(%d) = %d, %v; want %d, true", k, v, ok, -k)
-		}
+	for _, tc := range []struct {
+		name      string
+		policy    Policy
+		compacted bool
+	}{
+		{"user evictor", plainPolicy{LRU()}, false},
+		{"lru", LRU(), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := New(&Options[int, int]{MaxEntries: n, Policy: tc.policy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for k := range n {
+				c.Set(k, -k)
+			}
+			for k := range n - 10 {
+				c.Delete(k)
+			}
+			if compacted := c.slots < compactMinSlots; compacted != tc.compacted || !compacted && c.slots != n {
+				t.Errorf("%d slots after deleting all but 10 of %d entries; want compacted=%v", c.slots, n, tc.compacted)
+			}
+			for k := n - 10; k < n; k++ {
+				if v, ok := c.Get(k); !ok || v != -k {
+					t.Errorf("Get(%d) = %d, %v; want %d, true", k, v, ok, -k)
+				}
+			}
+		})
 	}
 }

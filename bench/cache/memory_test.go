@@ -29,26 +29,43 @@ func BenchmarkMemory(b *testing.B) {
 			var perEntry float64
 			for b.Loop() {
 				before := heap()
-				c := f.New(memEntries)
-				for i := range uint64(memEntries) {
-					c.Set(i, i)
-				}
-				if w, ok := c.(interface{ Wait() }); ok {
-					w.Wait() // ristretto applies Sets asynchronously
-				}
-				n := 0
-				for i := range uint64(memEntries) {
-					if _, ok := c.Get(i); ok {
-						n++
-					}
-				}
-				perEntry = float64(heap()-before) / float64(n)
+				c := filled(f)
+				perEntry = float64(heap()-before) / float64(held(c))
 				c.Close()
 				runtime.KeepAlive(c)
 			}
 			b.ReportMetric(perEntry, "B/entry")
 		})
 	}
+}
+
+// filled returns a cache of f's kind holding memEntries entries (as many
+// as it admitted).
+func filled(f Factory) Cache {
+	c := f.New(memEntries)
+	for i := range uint64(memEntries) {
+		c.Set(i, i)
+	}
+	settle(c)
+	return c
+}
+
+// settle waits for the writes a cache applies asynchronously (ristretto).
+func settle(c Cache) {
+	if w, ok := c.(interface{ Wait() }); ok {
+		w.Wait()
+	}
+}
+
+// held counts the keys below memEntries that c holds.
+func held(c Cache) int {
+	n := 0
+	for i := range uint64(memEntries) {
+		if _, ok := c.Get(i); ok {
+			n++
+		}
+	}
+	return n
 }
 
 func heap() int64 {
@@ -94,27 +111,13 @@ func BenchmarkShrunkMemory(b *testing.B) {
 			var full, kept int64
 			for b.Loop() {
 				before := heap()
-				c := f.New(memEntries)
-				for i := range uint64(memEntries) {
-					c.Set(i, i)
-				}
-				if w, ok := c.(interface{ Wait() }); ok {
-					w.Wait()
-				}
+				c := filled(f)
 				full = heap() - before
 				for i := range uint64(memEntries - keep) {
 					c.Delete(i)
 				}
-				if w, ok := c.(interface{ Wait() }); ok {
-					w.Wait()
-				}
-				n := 0
-				for i := range uint64(memEntries) {
-					if _, ok := c.Get(i); ok {
-						n++
-					}
-				}
-				if n > keep {
+				settle(c)
+				if n := held(c); n > keep {
 					b.Fatalf("%d entries left after deleting all but %d", n, keep)
 				}
 				kept = heap() - before

@@ -11,17 +11,8 @@ import (
 // and leaves a sketch alone unless it halves at least.
 func TestSketchFold(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		var s sketch
 		big := rapid.IntRange(8, 1<<13).Draw(rt, "capacity")
-		s.ensureCapacity(big, 10)
-		keys := rapid.IntRange(1, 3*big).Draw(rt, "keys")
-		for range rapid.IntRange(0, 20*big).Draw(rt, "increments") {
-			s.increment(mix(uint64(rapid.IntRange(0, keys).Draw(rt, "key"))))
-		}
-		before := make([]int, keys+1)
-		for k := range before {
-			before[k] = s.frequency(mix(uint64(k)))
-		}
+		s, before := randomSketch(rt, big)
 		old := len(s.table)
 		n := rapid.IntRange(0, big).Draw(rt, "folded capacity")
 		s.fold(n, 10)
@@ -46,6 +37,23 @@ func TestSketchFold(t *testing.T) {
 			rt.Fatalf("after fold: %d increments toward a sample of %d", s.size, s.sampleSize)
 		}
 	})
+}
+
+// randomSketch returns a sketch sized for capacity after random
+// increments of up to 3×capacity keys, and every key's estimate (key k
+// hashed as mix(k)).
+func randomSketch(rt *rapid.T, capacity int) (*sketch, []int) {
+	s := new(sketch)
+	s.ensureCapacity(capacity, 10)
+	keys := rapid.IntRange(1, 3*capacity).Draw(rt, "keys")
+	for range rapid.IntRange(0, 20*capacity).Draw(rt, "increments") {
+		s.increment(mix(uint64(rapid.IntRange(0, keys).Draw(rt, "key"))))
+	}
+	estimates := make([]int, keys+1)
+	for k := range estimates {
+		estimates[k] = s.frequency(mix(uint64(k)))
+	}
+	return s, estimates
 }
 
 // TestSetCapacityFoldsSketch checks that a unit-weight policy's sketch
@@ -89,17 +97,8 @@ func TestSetCapacityFoldsSketch(t *testing.T) {
 // exactly, and its place in the aging period.
 func TestSketchGrowKeepsEstimates(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		var s sketch
 		small := rapid.IntRange(8, 1<<10).Draw(rt, "capacity")
-		s.ensureCapacity(small, 10)
-		keys := rapid.IntRange(1, 3*small).Draw(rt, "keys")
-		for range rapid.IntRange(0, 20*small).Draw(rt, "increments") {
-			s.increment(mix(uint64(rapid.IntRange(0, keys).Draw(rt, "key"))))
-		}
-		before := make([]int, keys+1)
-		for k := range before {
-			before[k] = s.frequency(mix(uint64(k)))
-		}
+		s, before := randomSketch(rt, small)
 		progress := float64(s.size) / float64(s.sampleSize)
 		big := rapid.IntRange(small, 1<<14).Draw(rt, "grown capacity")
 		s.ensureCapacity(big, 10)
