@@ -176,11 +176,24 @@ func (c *Cache[K, V]) evictLocked(why Reason, now int64, pending []removal[K, V]
 	for c.total > c.capacity {
 		s, ok := c.ev.Victim()
 		if !ok || !c.liveLocked(s) {
-			panic(fmt.Sprintf("cache: Evictor.Victim() = (%d, %v) with total weight %d over capacity %d", s, ok, c.total, c.capacity))
+			c.policyBug(s, ok)
 		}
 		pending = c.removeLocked(s, why, now, pending)
 	}
 	return pending
+}
+
+// policyBug panics for an Evictor whose Victim broke its contract (see
+// Evictor), leaving the cache over its bound. It releases the maintenance
+// lock first (evictLocked's callers hold it without defer), so that a
+// program that recovers can still read, Clear and Close the cache instead
+// of deadlocking on it. Removals already made by the failing operation are
+// not reported to OnEvict; their tracked values stay registered until the
+// registry shuts down.
+func (c *Cache[K, V]) policyBug(s uint32, ok bool) {
+	msg := fmt.Sprintf("cache: Evictor.Victim() = (%d, %v) with total weight %d over capacity %d", s, ok, c.total, c.capacity)
+	c.mu.Unlock()
+	panic(msg)
 }
 
 // expired reports whether slot s's deadline has passed; now is read if 0.

@@ -33,7 +33,9 @@ type Policy interface {
 // total (the sum of the weights given to Add and Update minus those removed)
 // and always return ok while that total exceeds its capacity; a Victim that
 // fails to (or names a slot not in the cache) is a policy bug and makes the
-// cache panic rather than break its bound.
+// cache panic rather than break its bound silently (it releases its lock
+// first: a program that recovers can still use and Close the cache, which
+// is then over its bound).
 //
 // An Evictor of a MaxWeight cache that also has a method Weighted() is told
 // so once, before its first Add: its capacity is then a total weight (often
