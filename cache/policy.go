@@ -21,7 +21,8 @@ type Policy interface {
 // Evictor is one cache's eviction state.
 //
 // The cache calls it from one goroutine at a time (under its maintenance
-// lock), so implementations need no locking. Entries are identified by a
+// lock), so implementations need no locking; they must not panic either,
+// since a panic would leave that lock held. Entries are identified by a
 // dense slot number the cache assigns (0 ≤ slot < number of live entries +
 // free slots; a slot is reused after Remove), so an Evictor can keep
 // per-entry state in slices indexed by slot; hash is a well-mixed 64-bit
