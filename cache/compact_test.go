@@ -174,17 +174,7 @@ func TestEvictorWithoutMoveKeepsSlots(t *testing.T) {
 		{"lru", LRU(), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := New(&Options[int, int]{MaxEntries: n, Policy: tc.policy})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			for k := range n {
-				c.Set(k, -k)
-			}
-			for k := range n - 10 {
-				c.Delete(k)
-			}
+			c := NewShrunk(t, tc.policy, n, 10)
 			if compacted := c.slots < compactMinSlots; compacted != tc.compacted || !compacted && c.slots != n {
 				t.Errorf("%d slots after deleting all but 10 of %d entries; want compacted=%v", c.slots, n, tc.compacted)
 			}
@@ -195,4 +185,24 @@ func TestEvictorWithoutMoveKeepsSlots(t *testing.T) {
 			}
 		})
 	}
+}
+
+// NewShrunk returns a cache of n entries with policy p in which keys 0 to
+// n-1 were set (key k to -k) and all but the last keep deleted: the path on
+// which a cache compacts. It is closed when t ends. Exported for the
+// package's external tests.
+func NewShrunk(t testing.TB, p Policy, n, keep int) *Cache[int, int] {
+	t.Helper()
+	c, err := New(&Options[int, int]{MaxEntries: n, Policy: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for k := range n {
+		c.Set(k, -k)
+	}
+	for k := range n - keep {
+		c.Delete(k)
+	}
+	return c
 }

@@ -94,17 +94,7 @@ func ExamplePolicy() {
 func TestUserSlotMover(t *testing.T) {
 	const n = 8192
 	p := &mruOf{}
-	c, err := cache.New(&cache.Options[int, int]{MaxEntries: n, Policy: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for k := range n {
-		c.Set(k, -k)
-	}
-	for k := range n - 10 {
-		c.Delete(k)
-	}
+	c := cache.NewShrunk(t, p, n, 10)
 	if p.ev.moves == 0 {
 		t.Fatal("no Move after deleting all but 10 of 8192 entries")
 	}
