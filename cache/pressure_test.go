@@ -104,3 +104,64 @@ func TestPressureResizeKeepsShare(t *testing.T) {
 		}
 	})
 }
+
+// TestPressureCompacts: each pressure step that leaves at most half of the
+// slots holding entries moves the entries down and gives the rest back
+// (compactLocked), and the cache grows back and works once the pressure is
+// gone.
+func TestPressureCompacts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
+			Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mon.Close()
+		const n = 4 * compactMinSlots
+		c, err := New(&Options[int, int]{MaxEntries: n, Pressure: mon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for k := range n {
+			c.Set(k, -k)
+		}
+		slots := func() uint32 {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.slots
+		}
+		for _, step := range []struct {
+			level pressure.Level
+			want  uint32 // slots
+		}{
+			{pressure.Moderate, n}, // 80% of the entries left: nothing moves
+			{pressure.High, n / 2},
+			{pressure.Critical, n / 4},
+		} {
+			mon.Set(step.level)
+			synctest.Wait()
+			if got := slots(); got != step.want {
+				t.Errorf("at %v: %d slots for %d entries, want %d", step.level, got, c.Len(), step.want)
+			}
+			advance(time.Second)
+		}
+		for k, v := range c.All() {
+			if v != -k {
+				t.Fatalf("after compaction, entry %d holds %d, want %d", k, v, -k)
+			}
+		}
+		mon.Set(pressure.Normal)
+		advance(4 * time.Second) // grown back to the full bound
+		synctest.Wait()
+		for k := range n {
+			c.Set(n+k, k)
+		}
+		if got := c.Len(); got != n {
+			t.Errorf("after growing back: Len %d, want the full %d", got, n)
+		}
+		if v, ok := c.Get(2*n - 1); !ok || v != n-1 {
+			t.Errorf("Get(%d) = %d, %v after growing back; want %d, true", 2*n-1, v, ok, n-1)
+		}
+	})
+}
