@@ -8,12 +8,14 @@ import (
 // random operation sequence and checks what must hold for any Evictor: the
 // bound is never exceeded, no evicted or deleted key is returned, and OnEvict
 // is called exactly once per removed entry (tracked by a model of the
-// cache's contents built only from Set and OnEvict).
+// cache's contents built only from Set and OnEvict). Bit 3 of the first
+// byte makes the cache move entries between slots whenever one is free.
 func FuzzPolicy(f *testing.F) {
 	f.Add([]byte{0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
 	f.Add([]byte{1, 1, 0, 0, 0, 0, 1, 1, 1, 1})
 	f.Add([]byte{6, 9, 200, 17, 33, 4, 90, 120, 7, 7, 7, 64, 3})
 	f.Add([]byte{3, 0, 5, 5, 5, 5, 5, 70, 71, 200, 201, 202})
+	f.Add([]byte{9, 7, 1, 2, 3, 4, 5, 6, 7, 8, 97, 98, 99, 100, 1, 2, 150, 3, 4}) // compacting
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 2 {
 			return
@@ -49,6 +51,7 @@ func FuzzPolicy(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer c.Close()
+		c.compactEager = data[0]&8 != 0 // entries move between slots whenever one is free
 		for i, b := range data[2:] {
 			k, v := int(b%32), i
 			switch b >> 5 {
