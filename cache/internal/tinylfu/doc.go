@@ -131,9 +131,11 @@
 //
 // The simulations cost memory and time: eighteen policies (six window
 // shares in three admission modes) of min(capacity, 1024…2047) entries,
-// plus the trial's copy, about 80 bytes each with their key maps (at most
-// about 3.5 MiB per cache, whatever its capacity). Only 10 to 12 of them
-// run in the frequency mode (14 or 15 in the others), so requests for
+// plus the trial's copy, about 72 bytes per entry with their key index
+// (at most about 3.2 MiB per cache, whatever its capacity); they share one
+// frequency sketch, counted once per sampled request, since they all see
+// the same requests (only the trial's copy has its own). Only 10 to 12 of
+// them run in the frequency mode (14 or 15 in the others), so requests for
 // sampled keys cost 11 to 13 policy updates instead of one (one more during
 // a trial); in caches of up to 2047 entries every key is sampled, so their
 // maintenance is about eleven times Caffeine's. A mode switch copies one

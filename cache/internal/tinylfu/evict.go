@@ -189,8 +189,8 @@ func (p *Policy) admit(candidate, victim uint32) bool {
 			return true
 		}
 	}
-	vf := p.sketch.frequency(p.nodes[victim].hash)
-	cf := p.sketch.frequency(p.nodes[candidate].hash)
+	vf := p.frequency(p.nodes[victim].hash)
+	cf := p.frequency(p.nodes[candidate].hash)
 	if cf > vf {
 		return true
 	}

@@ -92,7 +92,12 @@ type Policy struct {
 	windowMax    int64
 	protectedMax int64
 
-	sketch  sketch
+	sketch sketch
+	// shared, in a simulation, is the sketch that all the simulations of
+	// a cache share (shadows.sketch: they all see the same requests); the
+	// simulation reads it and leaves its increments to the owner. nil: the
+	// policy counts in sketch.
+	shared  *sketch
 	ghost   ghost // recently rejected candidates
 	mode    uint8 // admission mode
 	climber climber
@@ -186,6 +191,9 @@ func (p *Policy) Weighted() {
 // Caffeine does): by capacity when entries have unit weight, otherwise by
 // the number of entries.
 func (p *Policy) ensureSketch() {
+	if p.shared != nil {
+		return // sized by the owner (shadows.init)
+	}
 	if !p.weighted {
 		p.sketch.ensureCapacity(int(min(p.capacity, maxSketchEntries)), p.cfg.sketchFactor)
 		return
@@ -220,7 +228,7 @@ func (p *Policy) Add(slot uint32, hash uint64, weight int64) {
 	if weight > p.capacity {
 		p.heavy = append(p.heavy, slot)
 	}
-	p.sketch.increment(hash)
+	p.record(hash)
 	p.climber.miss()
 	p.simulate(hash, weight)
 	p.maintain()
@@ -245,7 +253,7 @@ func (p *Policy) access(slot uint32) {
 	n := &p.nodes[slot]
 	p.ticks++
 	n.stamp = p.ticks
-	p.sketch.increment(n.hash)
+	p.record(n.hash)
 	switch n.queue {
 	case qWindow:
 		p.moveToBack(&p.window, slot)
@@ -326,3 +334,19 @@ func (p *Policy) Len() int { return p.count }
 
 // Weight returns the total weight of the tracked entries.
 func (p *Policy) Weight() int64 { return p.weight }
+
+// record counts a request for h in the policy's sketch (a simulation's
+// shared sketch is counted once by its owner, shadows.access).
+func (p *Policy) record(h uint64) {
+	if p.shared == nil {
+		p.sketch.increment(h)
+	}
+}
+
+// frequency returns the sketch's estimate for h.
+func (p *Policy) frequency(h uint64) int {
+	if p.shared != nil {
+		return p.shared.frequency(h)
+	}
+	return p.sketch.frequency(h)
+}

@@ -104,6 +104,12 @@ type shadows struct {
 	current int       // index of the simulation whose window the cache uses
 	fed     []*shadow // the simulations that run (see runsAt)
 	trial   trial
+	// sketch is the frequency sketch of every simulation except the
+	// trial's copy: they all see the same sampled requests, so their own
+	// sketches would hold the same counts (a simulation that starts to run
+	// used to copy one from a running one). access counts each request
+	// once, before the simulations replay it.
+	sketch sketch
 }
 
 // init builds the simulations for a cache of the given capacity.
@@ -131,6 +137,10 @@ func (sh *shadows) init(capacity int64, cfg *config) {
 			sh.sims = append(sh.sims, newShadow(w, miniCap, c))
 		}
 	}
+	sh.sketch.ensureCapacity(int(min(miniCap, maxSketchEntries)), cfg.sketchFactor)
+	for _, s := range sh.sims {
+		s.p.shared = &sh.sketch
+	}
 	sh.current = 0
 	for i, w := range cfg.grid { // start with the simulation closest to the initial window
 		if abs(w-cfg.windowPercent) < abs(cfg.grid[sh.current]-cfg.windowPercent) {
@@ -157,6 +167,7 @@ func (sh *shadows) sampled(h uint64) bool {
 // access feeds a sampled request to every simulation and, at the end of an
 // epoch, returns the window share of the best one (ok false otherwise).
 func (sh *shadows) access(h uint64, weight int64, cfg *config) (window float64, ok bool) {
+	sh.sketch.increment(h)
 	for _, s := range sh.fed {
 		s.access(h, weight)
 	}

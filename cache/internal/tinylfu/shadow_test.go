@@ -172,3 +172,31 @@ func TestWindowMoveNeedsSignificantLead(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulationsShareSketch checks that the simulations read one sketch,
+// counted once per sampled request (not once per simulation), and keep no
+// table of their own.
+func TestSimulationsShareSketch(t *testing.T) {
+	p := New(1000) // every key is sampled below 2048 entries
+	for k := range uint64(3) {
+		p.Add(uint32(k), mix(k), 1)
+	}
+	p.Hit(0)
+	if got := p.shadows.sketch.frequency(mix(0)); got != 2 {
+		t.Errorf("shared estimate of a key added and read once = %d, want 2", got)
+	}
+	if got := p.shadows.sketch.frequency(mix(1)); got != 1 {
+		t.Errorf("shared estimate of a key added once = %d, want 1", got)
+	}
+	for i, s := range p.shadows.sims {
+		if s.p.shared != &p.shadows.sketch {
+			t.Fatalf("simulation %d does not read the shared sketch", i)
+		}
+		if n := len(s.p.sketch.table); n != 0 {
+			t.Errorf("simulation %d keeps a sketch of its own (%d words)", i, n)
+		}
+		if got := s.p.frequency(mix(0)); got != 2 {
+			t.Errorf("simulation %d: estimate %d, want the shared 2", i, got)
+		}
+	}
+}

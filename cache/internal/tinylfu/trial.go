@@ -48,9 +48,7 @@ func (t *trial) endEpoch(sh *shadows, cfg *config) {
 		t.left--
 		if t.left == 0 && float64(t.hits) > float64(t.ref)*(1+cfg.trialMargin) {
 			t.stale = true
-			for _, s := range sh.sims {
-				s.p.sketch.clear()
-			}
+			sh.sketch.clear()
 		}
 		return
 	}
@@ -64,6 +62,8 @@ func (t *trial) endEpoch(sh *shadows, cfg *config) {
 	}
 	t.idx = sh.current
 	t.sim.copyFrom(sh.sims[sh.current])
+	t.sim.p.shared = nil // the copy counts in a sketch of its own, cleared
+	t.sim.p.sketch.copyFrom(&sh.sketch)
 	t.sim.p.sketch.clear()
 	t.left = cfg.trialLen
 	t.hits, t.ref = 0, 0
