@@ -12,7 +12,8 @@ import "github.com/patinox/memory/cache/internal/trim"
 
 // Table is the weight of each slot: 1 unless Set said otherwise.
 type Table struct {
-	w []int64 // per slot; nil while every weight set was 1
+	w        []int64 // per slot; nil while every weight set was 1
+	weighted bool    // some weight other than 1 was set
 }
 
 // Of returns the weight of slot.
@@ -26,8 +27,11 @@ func (t *Table) Of(slot uint32) int64 {
 // Set records the weight of slot. The first weight other than 1 allocates
 // the table, up to that slot.
 func (t *Table) Set(slot uint32, w int64) {
-	if t.w == nil && w == 1 {
-		return
+	if !t.weighted {
+		if w == 1 {
+			return
+		}
+		t.weighted = true
 	}
 	for len(t.w) <= int(slot) {
 		t.w = append(t.w, 1)
@@ -36,24 +40,18 @@ func (t *Table) Set(slot uint32, w int64) {
 }
 
 // Weighted reports whether some weight other than 1 was ever set.
-func (t *Table) Weighted() bool { return t.w != nil }
+func (t *Table) Weighted() bool { return t.weighted }
 
 // CopyFrom makes t a copy of src, reusing t's memory when it fits.
 func (t *Table) CopyFrom(src *Table) {
-	if src.w == nil {
-		t.w = nil
-		return
-	}
+	t.weighted = src.weighted
 	t.w = append(t.w[:0], src.w...)
-	if t.w == nil { // src was shrunk to nothing but stays weighted
-		t.w = []int64{}
-	}
 }
 
 // Move gives slot to the weight of slot from, which becomes 1 (the cache
 // moved the entry from one slot to the other).
 func (t *Table) Move(from, to uint32) {
-	if t.w == nil {
+	if !t.weighted {
 		return
 	}
 	t.Set(to, t.Of(from))
@@ -63,12 +61,5 @@ func (t *Table) Move(from, to uint32) {
 }
 
 // Shrink forgets the weights of slots n and above (no entry lives there any
-// more), giving their memory back.
-func (t *Table) Shrink(n uint32) {
-	if t.w != nil {
-		t.w = trim.Slice(t.w, int(n))
-		if t.w == nil {
-			t.w = []int64{} // still weighted
-		}
-	}
-}
+// more), giving their memory back; the table stays weighted.
+func (t *Table) Shrink(n uint32) { t.w = trim.Slice(t.w, int(n)) }
