@@ -270,6 +270,6 @@ func TestShadowCopyOwnsWeights(t *testing.T) {
 // keys returns the simulation's key hashes and their slots.
 func (s *shadow) keys() map[uint64]uint32 {
 	m := make(map[uint64]uint32, s.slots.Len())
-	s.slots.All(func(slot uint32) { m[s.hashes[slot]] = slot })
+	s.slots.All(func(slot uint32) { m[s.p.nodes[slot].hash] = slot })
 	return m
 }

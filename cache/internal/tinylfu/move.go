@@ -86,9 +86,35 @@ func (p *Policy) Shrink(n uint32) {
 	p.heavy = trim.Slice(p.heavy, len(p.heavy))
 }
 
-// grow extends the nodes to hold slot.
+// grow extends the nodes to hold slot. The array grows as append would,
+// except that it stops at capacity+1 nodes, the most a cache of unit
+// weights tracks at once (an entry over the bound is evicted before the
+// next is added): a full cache, or simulation, wastes no slack. Beyond
+// that (zero weights, or a cache that moved entries to high slots) it
+// grows on.
 func (p *Policy) grow(slot uint32) {
-	for int(slot) >= len(p.nodes) {
+	need := int(slot) + 1
+	if need <= len(p.nodes) {
+		return
+	}
+	if need > cap(p.nodes) {
+		c := cap(p.nodes)
+		switch {
+		case c < 16:
+			c = 16
+		case c < 256:
+			c *= 2
+		default:
+			c += (c + 768) / 4
+		}
+		if bound := p.capacity + 1; int64(need) <= bound && bound < int64(c) {
+			c = int(bound)
+		}
+		nodes := make([]node, len(p.nodes), max(c, need))
+		copy(nodes, p.nodes)
+		p.nodes = nodes
+	}
+	for len(p.nodes) < need {
 		p.nodes = append(p.nodes, node{prev: none, next: none})
 	}
 }

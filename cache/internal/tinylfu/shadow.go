@@ -16,8 +16,7 @@ import (
 type shadow struct {
 	window float64
 	p      *Policy
-	slots  hashindex.Index // key hash → slot
-	hashes []uint64        // slot → key hash
+	slots  hashindex.Index // key hash → slot (the slot's key hash is p.nodes[slot].hash)
 	free   []uint32
 	weight int64
 	hits   int     // in the current epoch
@@ -46,10 +45,8 @@ func (s *shadow) access(h uint64, weight int64) {
 	var slot uint32
 	if n := len(s.free); n > 0 {
 		slot, s.free = s.free[n-1], s.free[:n-1]
-		s.hashes[slot] = h
 	} else {
-		slot = uint32(len(s.hashes))
-		s.hashes = append(s.hashes, h)
+		slot = uint32(len(s.p.nodes)) // Add grows the nodes to hold it
 	}
 	s.slots.Insert(h, slot)
 	s.weight += weight
@@ -59,7 +56,7 @@ func (s *shadow) access(h uint64, weight int64) {
 
 // slotOf returns the slot of key hash h.
 func (s *shadow) slotOf(h uint64) (uint32, bool) {
-	return s.slots.Find(h, func(slot uint32) bool { return s.hashes[slot] == h })
+	return s.slots.Find(h, func(slot uint32) bool { return s.p.nodes[slot].hash == h })
 }
 
 func (s *shadow) evict() {
@@ -73,7 +70,7 @@ func (s *shadow) evict() {
 }
 
 func (s *shadow) remove(slot uint32) {
-	s.slots.Remove(s.hashes[slot], slot)
+	s.slots.Remove(s.p.nodes[slot].hash, slot)
 	s.free = append(s.free, slot)
 	s.weight -= s.p.weightOf(slot)
 	s.p.Remove(slot)

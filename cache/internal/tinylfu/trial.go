@@ -88,7 +88,6 @@ func (s *shadow) copyFrom(src *shadow) {
 	p.sketch.copyFrom(&q.sketch)
 	p.climber.cfg = &p.cfg
 	s.slots.CopyFrom(&src.slots)
-	s.hashes = append(s.hashes[:0], src.hashes...)
 	s.free = append(s.free[:0], src.free...)
 	s.window, s.weight, s.hits, s.score = src.window, src.weight, 0, 0
 }
