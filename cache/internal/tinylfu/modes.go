@@ -51,7 +51,9 @@ func (sh *shadows) switchMode(cfg *config) bool {
 // and modes, in the frequency mode that is 6+2×2 = 10 simulations at the
 // smallest or largest share and 12 elsewhere (of 18); in another mode 14
 // or 15. The others keep their state as of when they stopped and are
-// seeded again (copied from a running one of their mode) before they run.
+// seeded again (copied from a running one of their mode) before they run,
+// so a simulation that stops gives its memory back at once (see release)
+// and keeps only its score.
 
 // runs reports whether simulation i runs.
 func (sh *shadows) runs(i int, cfg *config) bool { return sh.runsAt(i, sh.current, cfg) }
@@ -69,6 +71,8 @@ func (sh *shadows) refeed(cfg *config) {
 	for i, s := range sh.sims {
 		if sh.runs(i, cfg) {
 			sh.fed = append(sh.fed, s)
+		} else {
+			s.release()
 		}
 	}
 }

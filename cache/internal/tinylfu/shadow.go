@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/patinox/memory/cache/internal/hashindex"
+	"github.com/patinox/memory/cache/internal/slotweight"
 )
 
 // shadow is a miniature simulation of this policy with a fixed window
@@ -74,6 +75,22 @@ func (s *shadow) remove(slot uint32) {
 	s.free = append(s.free, slot)
 	s.weight -= s.p.weightOf(slot)
 	s.p.Remove(slot)
+}
+
+// release drops the contents of a simulation that stopped running: it is
+// seeded (copyFrom) before it runs again, and until then only its window,
+// score and admission mode are read. Its memory, nodes and index, which
+// for a small cache is as large as the cache's own, goes back at once.
+func (s *shadow) release() {
+	p := s.p
+	p.nodes, p.heavy = nil, nil
+	p.weights = slotweight.Table{}
+	p.ghost = ghost{}
+	p.window, p.probation, p.protected = newQueue(), newQueue(), newQueue()
+	p.count, p.weight = 0, 0
+	s.slots = hashindex.Index{}
+	s.free = nil
+	s.weight, s.hits = 0, 0
 }
 
 // fold ends an epoch: the epoch's hits join the decayed score.
