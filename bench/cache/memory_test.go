@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 )
@@ -29,8 +30,8 @@ func BenchmarkMemory(b *testing.B) {
 			var perEntry float64
 			for b.Loop() {
 				before := heap()
-				c := filled(f)
-				perEntry = float64(heap()-before) / float64(held(c))
+				c := filled(f, memEntries)
+				perEntry = float64(heap()-before) / float64(held(c, memEntries))
 				c.Close()
 				runtime.KeepAlive(c)
 			}
@@ -39,15 +40,41 @@ func BenchmarkMemory(b *testing.B) {
 	}
 }
 
-// filled returns a cache of f's kind holding memEntries entries (as many
-// as it admitted).
-func filled(f Factory) Cache {
-	c := f.New(memEntries)
-	for i := range uint64(memEntries) {
+// filled returns a cache of f's kind bounded to n entries after n
+// insertions of distinct keys (it holds as many as it admitted).
+func filled(f Factory, n int) Cache {
+	c := f.New(n)
+	for i := range uint64(n) {
 		c.Set(i, i)
 	}
 	settle(c)
 	return c
+}
+
+// BenchmarkSmallMemory reports the heap KiB of a full cache bounded to
+// 100, 1,000 and 10,000 uint64→uint64 entries (KiB/cache) and per entry
+// held (B/entry): a service with one cache per agent, tenant or session
+// holds hundreds of these. Measured as BenchmarkMemory; run with
+// -benchtime=1x.
+func BenchmarkSmallMemory(b *testing.B) {
+	for _, n := range []int{100, 1_000, 10_000} {
+		for _, f := range Factories() {
+			b.Run(fmt.Sprintf("entries=%d/cache=%s", n, f.Name), func(b *testing.B) {
+				var size int64
+				var h int
+				for b.Loop() {
+					before := heap()
+					c := filled(f, n)
+					size = heap() - before
+					h = held(c, n)
+					c.Close()
+					runtime.KeepAlive(c)
+				}
+				b.ReportMetric(float64(size)/1024, "KiB/cache")
+				b.ReportMetric(float64(size)/float64(h), "B/entry")
+			})
+		}
+	}
 }
 
 // settle waits for the writes a cache applies asynchronously (ristretto).
@@ -57,15 +84,15 @@ func settle(c Cache) {
 	}
 }
 
-// held counts the keys below memEntries that c holds.
-func held(c Cache) int {
-	n := 0
-	for i := range uint64(memEntries) {
+// held counts the keys below n that c holds.
+func held(c Cache, n int) int {
+	h := 0
+	for i := range uint64(n) {
 		if _, ok := c.Get(i); ok {
-			n++
+			h++
 		}
 	}
-	return n
+	return h
 }
 
 func heap() int64 {
@@ -111,13 +138,13 @@ func BenchmarkShrunkMemory(b *testing.B) {
 			var full, kept int64
 			for b.Loop() {
 				before := heap()
-				c := filled(f)
+				c := filled(f, memEntries)
 				full = heap() - before
 				for i := range uint64(memEntries - keep) {
 					c.Delete(i)
 				}
 				settle(c)
-				if n := held(c); n > keep {
+				if n := held(c, memEntries); n > keep {
 					b.Fatalf("%d entries left after deleting all but %d", n, keep)
 				}
 				kept = heap() - before
