@@ -73,7 +73,8 @@ func (p *Policy) renameCursors(from, to uint32) {
 // Shrink reports that no slot at or above n is tracked any more (the cache
 // moved or removed those entries): the per-slot state beyond n is
 // released, copied to a smaller array when the old one is more than about
-// twice as large (see trim.Slice). A slot at or above n that is still
+// twice as large (see trim.Slice), and a weighted policy's sketch, sized by
+// the entry count, is folded down to the entries left (see sketch.fold). A slot at or above n that is still
 // tracked is kept, with everything below it. Later Adds of any slot work
 // as before; the slices grow again as needed.
 func (p *Policy) Shrink(n uint32) {
@@ -84,6 +85,11 @@ func (p *Policy) Shrink(n uint32) {
 	p.nodes = trim.Slice(p.nodes, top)
 	p.weights.Shrink(uint32(top))
 	p.heavy = trim.Slice(p.heavy, len(p.heavy))
+	if p.weighted && p.shared == nil {
+		// A weighted policy's sketch follows its entry count (ensureSketch),
+		// not its capacity (SetCapacity folds that one): fold it down too.
+		p.sketch.fold(p.count, p.cfg.sketchFactor)
+	}
 }
 
 // grow extends the nodes to hold slot. The array grows as append would,

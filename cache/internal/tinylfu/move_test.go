@@ -1,6 +1,7 @@
 package tinylfu
 
 import (
+	"math/bits"
 	"runtime"
 	"slices"
 	"testing"
@@ -342,6 +343,9 @@ func (p *movePair) shrink() {
 	}
 	before := len(p.b.nodes)
 	p.b.Shrink(n)
+	if p.a.weighted { // the one change Shrink makes to the state a has too
+		p.a.sketch.fold(p.a.count, p.a.cfg.sketchFactor)
+	}
 	if len(p.b.nodes) < before {
 		p.stats.shrinks++
 	}
@@ -519,6 +523,15 @@ func TestShrinkReleasesMemory(t *testing.T) {
 			}
 			if got := len(p.nodes); got != kept {
 				t.Errorf("%d nodes after Shrink(%d), want %d", got, kept, kept)
+			}
+			// A weighted sketch is sized by the entries (131,072 words for
+			// 100,000), an unweighted one by the capacity, which did not change.
+			wantWords := 1 << bits.Len(uint(total-1))
+			if tc.weight != 1 {
+				wantWords = 1 << bits.Len(uint(kept-1))
+			}
+			if got := len(p.sketch.table); got != wantWords {
+				t.Errorf("sketch of %d words after Shrink(%d), want %d", got, kept, wantWords)
 			}
 			checkAfterShrink(t, p, kept, tc.weight)
 		})
