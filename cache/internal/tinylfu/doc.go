@@ -158,8 +158,9 @@
 // the largest of those it merges, so estimates only rise), and growing
 // again copies each block into the blocks it splits into, so estimates
 // survive a pressure step down and back up; a weighted cache's sketch
-// never shrinks. Move costs O(1) plus the length of the heavy list (almost always empty),
+// folds down to its entry count when the cache compacts (Shrink). Move
+// costs O(1) plus the length of the heavy list (almost always empty),
 // Shrink O(slots above the cut), plus a copy of the slots kept when it
-// reallocates; Shrink never drops a tracked slot (asked to cut below one,
+// reallocates (and of a weighted sketch it folds); Shrink never drops a tracked slot (asked to cut below one,
 // it cuts right above the highest).
 package tinylfu
