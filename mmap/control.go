@@ -1,11 +1,8 @@
 package mmap
 
 import (
-	"errors"
 	"fmt"
 	"os"
-
-	"github.com/patinox/memory/resource"
 )
 
 // Advice is a hint to the kernel about how the mapping will be used
@@ -51,18 +48,44 @@ func (a Advice) String() string {
 	return fmt.Sprintf("Advice(%d)", int(a))
 }
 
-// Advise applies a to the whole current mapping. Safe for concurrent use.
+// Advise applies a to the whole current mapping. Normal, Sequential, Random
+// and HugePage also apply, best-effort, to the pages later Grows add (the
+// last of Normal, Sequential and Random wins; HugePage stays once given);
+// WillNeed and DontNeed act once, on the pages mapped now. Where HugePage is
+// unsupported it fails even on an empty Map. Safe for concurrent use; it
+// waits for a running Grow.
 func (m *Map) Advise(a Advice) error {
 	if a < Normal || a > HugePage {
 		return fmt.Errorf("mmap: invalid advice %v", a)
 	}
-	return m.sys("madvise "+a.String(), func(mp *mapping) error { return sysAdvise(mp.region, a) })
+	if a == HugePage && errHugePage != nil {
+		return errHugePage // even on an empty Map, so that Grow never meets it
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	err := m.sys("madvise "+a.String(), func(mp *mapping) error { return sysAdvise(mp.region, a) })
+	if err == nil {
+		m.recordLocked(a)
+	}
+	return err
+}
+
+// recordLocked remembers the advice that Grow gives to the pages it adds:
+// the ones the kernel keeps as flags of the mapping (madvise(2)).
+func (m *Map) recordLocked(a Advice) {
+	switch a {
+	case Normal, Sequential, Random:
+		m.advice = a
+	case HugePage:
+		m.huge = true
+	}
 }
 
 // Lock locks the mapped pages in memory (mlock(2)), reading them in first.
 // The amount a process may lock is limited by RLIMIT_MEMLOCK (often 8 MiB
 // for unprivileged processes; see `ulimit -l`); past it Lock fails with
-// ENOMEM or EPERM. Ranges added by a later Grow are locked too, until Unlock.
+// ENOMEM or EPERM. Pages added by a later Grow are locked too, until Unlock
+// (a Grow that cannot lock them fails and adds nothing).
 func (m *Map) Lock() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -104,56 +127,6 @@ func (m *Map) sys(op string, call func(*mapping) error) error {
 	}
 	if err := call(mp); err != nil {
 		return &os.PathError{Op: op, Path: m.name, Err: err}
-	}
-	return nil
-}
-
-// Grow extends a ReadWrite mapping to newLen bytes, extending the file
-// (ftruncate) if it is shorter. Readers never block: Grow maps a new, larger
-// range and publishes it atomically; views and copies that started before
-// keep using the old range, which stays mapped (and coherent, since both
-// share the file's pages) until Close. Each Grow therefore costs address
-// space and one kernel mapping (vm.max_map_count), not memory: grow in large
-// steps. Grow never shrinks: a newLen below Len is an error, an equal one
-// does nothing. Concurrent Grows are serialized.
-func (m *Map) Grow(newLen int64) error {
-	if m.mode != ReadWrite {
-		return fmt.Errorf("mmap: Grow on a %v mapping: %w", m.mode, ErrReadOnly)
-	}
-	if !m.pins.acquire() {
-		return ErrClosed
-	}
-	defer m.pins.release()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur := m.cur.Load()
-	switch {
-	case newLen < int64(len(cur.data)):
-		return fmt.Errorf("mmap: Grow to %d below length %d: %w", newLen, len(cur.data), ErrOutOfRange)
-	case newLen == int64(len(cur.data)):
-		return nil
-	}
-	if _, err := checkRange(m.file, m.off, newLen, m.mode); err != nil {
-		return err
-	}
-	next, err := m.mapRange(int(newLen))
-	if err != nil {
-		return err
-	}
-	if m.locked {
-		if err := sysLock(next.region); err != nil {
-			_ = sysUnmap(next.region) // never published: nobody can hold it
-			return &os.PathError{Op: "mlock", Path: m.name, Err: err}
-		}
-	}
-	m.old = append(m.old, cur)
-	m.cur.Store(next)
-	if m.reg.r != nil {
-		// The registry's Reclaim and pressure reaction weigh the Map by its
-		// size; ErrNotFound means Close is already releasing it.
-		if err := m.reg.r.SetSize(m.reg.id, newLen); err != nil && !errors.Is(err, resource.ErrNotFound) {
-			return fmt.Errorf("mmap: %s: Grow: %w", m.name, err)
-		}
 	}
 	return nil
 }

@@ -64,6 +64,42 @@ func ExampleViewOf() {
 	// true
 }
 
+// An append-only log grown one record at a time: after the first Grow, which
+// reserves headroom, the records keep their addresses.
+func ExampleMap_Grow() {
+	dir, _ := os.MkdirTemp("", "mmap-example-")
+	defer os.RemoveAll(dir)
+	f, _ := os.Create(filepath.Join(dir, "log"))
+	m, err := mmap.OpenFile(f, 0, 0, mmap.ReadWrite, nil) // empty, extended by Grow
+	f.Close()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+
+	var first *byte
+	for _, rec := range []string{"alpha;", "beta;", "gamma;"} {
+		end := int64(m.Len())
+		if err := m.Grow(end + int64(len(rec))); err != nil {
+			fmt.Println(err)
+			return
+		}
+		_, _ = m.WriteAt([]byte(rec), end)
+		_ = m.View(func(b []byte) error {
+			if first == nil {
+				first = &b[0]
+			}
+			fmt.Println(string(b), &b[0] == first)
+			return nil
+		})
+	}
+	// Output:
+	// alpha; true
+	// alpha;beta; true
+	// alpha;beta;gamma; true
+}
+
 func ExampleMap_Close() {
 	dir, _ := os.MkdirTemp("", "mmap-example-")
 	defer os.RemoveAll(dir)

@@ -62,9 +62,10 @@ var (
 )
 
 // mapping is one mapped range. It is immutable once published; Grow replaces
-// the whole value.
+// the whole value (with one from the same start address when it grows in
+// place).
 type mapping struct {
-	region []byte // page-aligned range returned by mmap(2); nil when empty
+	region []byte // mapped file range from the page boundary below the offset; nil when empty
 	data   []byte // the caller's bytes: region[delta : delta+length]
 }
 
@@ -86,8 +87,13 @@ type Map struct {
 	releaseErr  error
 
 	mu     sync.Mutex // protects following fields
-	old    []*mapping // ranges replaced by Grow, kept reserved until Close
-	locked bool       // Lock is in effect (Grow locks new ranges too)
+	old    []*mapping // ranges a relocating Grow replaced, kept mapped until Close
+	space  []byte     // the current range's addresses: mapped pages, then PROT_NONE headroom (grow.go)
+	mapped int        // bytes at the start of space that map the file (a page multiple)
+	locked bool       // Lock is in effect (Grow locks the pages it adds too)
+	advice Advice     // last read-ahead advice (Normal, Sequential, Random), given to pages Grow adds
+	huge   bool       // HugePage advice was given (Grow gives it to the pages it adds)
+	moves  int        // Grows that relocated the mapping (tests)
 }
 
 // Open maps the whole file at path in the given mode. The file is opened
@@ -132,12 +138,10 @@ func OpenFile(f *os.File, off, length int64, mode Mode, opts *Options) (*Map, er
 	}
 	m := &Map{mode: mode, off: off, file: dup, name: f.Name()}
 	m.pins.init()
-	mp, err := m.mapRange(int(length))
-	if err != nil {
+	if err := m.mapRange(int(length)); err != nil {
 		dup.Close()
 		return nil, err
 	}
-	m.cur.Store(mp)
 	if err := m.register(o, length); err != nil {
 		m.release()
 		return nil, err
@@ -166,7 +170,8 @@ func checkRange(f *os.File, off, length int64, mode Mode) (int64, error) {
 	if length < 0 {
 		length = max(size-off, 0)
 	}
-	if length > math.MaxInt-int64(os.Getpagesize()) || off > math.MaxInt64-length {
+	// delta+length, rounded up to pages, must fit an int.
+	if length > math.MaxInt-2*int64(os.Getpagesize()) || off > math.MaxInt64-length {
 		return 0, fmt.Errorf("mmap: %s: length %d too large: %w", f.Name(), length, ErrOutOfRange)
 	}
 	if off+length <= size || length == 0 {
@@ -182,19 +187,44 @@ func checkRange(f *os.File, off, length int64, mode Mode) (int64, error) {
 	return length, nil
 }
 
-// mapRange maps length bytes of m.file at m.off.
-func (m *Map) mapRange(length int) (*mapping, error) {
+// mapRange maps length bytes of m.file at m.off and publishes them as the
+// first mapping of a Map nobody else holds yet. It reserves no headroom: a
+// Map that never grows costs exactly its pages; the first Grow past the last
+// page relocates into a reservation (grow.go).
+func (m *Map) mapRange(length int) error {
 	if length == 0 {
-		return &mapping{}, nil
+		m.cur.Store(&mapping{})
+		return nil
 	}
-	page := int64(os.Getpagesize())
-	start := m.off - m.off%page
-	delta := int(m.off - start)
-	region, err := sysMap(m.file, start, delta+length, m.mode)
+	need := m.delta() + length
+	end := roundPage(need)
+	space, err := sysMap(m.file, m.fileStart(), end, m.mode)
 	if err != nil {
-		return nil, &os.PathError{Op: "mmap", Path: m.name, Err: err}
+		return &os.PathError{Op: "mmap", Path: m.name, Err: err}
 	}
-	return &mapping{region: region, data: region[delta : delta+length : delta+length]}, nil
+	m.space, m.mapped = space, end
+	m.cur.Store(m.mappingOf(need))
+	return nil
+}
+
+// fileStart is the file offset of the page boundary at or below m.off, where
+// every range of the Map starts; delta is m.off's distance above it.
+func (m *Map) fileStart() int64 { return m.off - int64(m.delta()) }
+func (m *Map) delta() int       { return int(m.off % int64(os.Getpagesize())) }
+
+// mappingOf returns the mapping of the first need bytes of m.space (the
+// region, from the page boundary below m.off), of which the caller's bytes
+// start at delta. Its slices end at need, so a caller cannot reslice into
+// the rest of the page or the headroom.
+func (m *Map) mappingOf(need int) *mapping {
+	region := m.space[:need:need]
+	return &mapping{region: region, data: region[m.delta():need:need]}
+}
+
+// roundPage rounds n up to a multiple of the page size.
+func roundPage(n int) int {
+	page := os.Getpagesize()
+	return (n + page - 1) / page * page
 }
 
 // Len returns the number of bytes mapped. It grows after Grow.
@@ -209,7 +239,8 @@ func (m *Map) Mode() Mode { return m.mode }
 // unmapping it. A slice that escaped a view therefore faults when touched
 // after Close instead of reading whatever the address is reused for. The
 // cost: the address space (not memory) stays reserved for the life of the
-// process. With a Registry, Close releases the tracked resource exactly once.
+// process, together with the headroom Grow reserved (already inaccessible).
+// With a Registry, Close releases the tracked resource exactly once.
 //
 // Close is idempotent and safe for concurrent use; every call returns after
 // the ranges are released. Calling Close from inside a view of the same Map

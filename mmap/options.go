@@ -10,7 +10,7 @@ import (
 // field means its default.
 type Options struct {
 	// Registry, when set, tracks the mapping as a resource of Kind with size
-	// = the mapped length (as opened; Grow does not change it). Close
+	// = the mapped length (Grow updates it). Close
 	// releases it exactly once, and the registry's Shutdown, Release or
 	// ReleaseMatching closes the Map.
 	Registry *resource.Registry

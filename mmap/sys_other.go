@@ -13,8 +13,12 @@ import (
 // system this package does not implement.
 var errUnsupported = fmt.Errorf("mmap: not implemented on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 
+var errHugePage = errUnsupported
+
 func sysDup(*os.File) (*os.File, error)                 { return nil, errUnsupported }
 func sysMap(*os.File, int64, int, Mode) ([]byte, error) { return nil, errUnsupported }
+func sysMapAt(*os.File, int64, []byte, Mode) error      { return errUnsupported }
+func sysReserveNew(int) ([]byte, error)                 { return nil, errUnsupported }
 func sysReserve([]byte) error                           { return errUnsupported }
 func sysUnmap([]byte) error                             { return errUnsupported }
 func sysAdvise([]byte, Advice) error                    { return errUnsupported }

@@ -26,9 +26,12 @@ func sysDup(f *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
-// sysMap maps n bytes of f at the page-aligned offset off.
-func sysMap(f *os.File, off int64, n int, mode Mode) ([]byte, error) {
-	prot, flags := unix.PROT_READ, unix.MAP_SHARED
+// reserveFlags make an inaccessible anonymous mapping that uses no memory.
+const reserveFlags = unix.MAP_PRIVATE | unix.MAP_ANON | unix.MAP_NORESERVE
+
+// protFlags returns mmap's protection and flags for a file mapping in mode.
+func protFlags(mode Mode) (prot, flags int) {
+	prot, flags = unix.PROT_READ, unix.MAP_SHARED
 	switch mode {
 	case ReadWrite:
 		prot |= unix.PROT_WRITE
@@ -36,7 +39,33 @@ func sysMap(f *os.File, off int64, n int, mode Mode) ([]byte, error) {
 		prot |= unix.PROT_WRITE
 		flags = unix.MAP_PRIVATE
 	}
+	return prot, flags
+}
+
+// sysMap maps n bytes of f at the page-aligned offset off.
+func sysMap(f *os.File, off int64, n int, mode Mode) ([]byte, error) {
+	prot, flags := protFlags(mode)
 	p, err := unix.MmapPtr(int(f.Fd()), off, nil, uintptr(n), prot, flags)
+	if err != nil {
+		return nil, err
+	}
+	return bytesAt(p, n), nil
+}
+
+// sysMapAt maps len(at) bytes of f at the page-aligned offset off over the
+// addresses of at (MAP_FIXED), which must be a reservation of ours: mapping
+// over addresses this package does not own would destroy another mapping.
+func sysMapAt(f *os.File, off int64, at []byte, mode Mode) error {
+	prot, flags := protFlags(mode)
+	_, err := unix.MmapPtr(int(f.Fd()), off, startOf(at), uintptr(len(at)), prot, flags|unix.MAP_FIXED)
+	return err
+}
+
+// sysReserveNew reserves n bytes of address space (a page multiple) as an
+// inaccessible anonymous mapping that uses no memory: the headroom that Grow
+// later maps the file into with sysMapAt.
+func sysReserveNew(n int) ([]byte, error) {
+	p, err := unix.MmapPtr(-1, 0, nil, uintptr(n), unix.PROT_NONE, reserveFlags)
 	if err != nil {
 		return nil, err
 	}
@@ -45,10 +74,10 @@ func sysMap(f *os.File, off int64, n int, mode Mode) ([]byte, error) {
 
 // sysReserve replaces region, in place, with an inaccessible anonymous
 // reservation that uses no memory, so the address cannot be reused by
-// another mapping and any later access faults.
+// another mapping and any later access faults. It has sysReserveNew's
+// flags, so that the kernel merges adjacent reservations into one mapping.
 func sysReserve(region []byte) error {
-	const flags = unix.MAP_FIXED | unix.MAP_PRIVATE | unix.MAP_ANON | unix.MAP_NORESERVE
-	_, err := unix.MmapPtr(-1, 0, startOf(region), uintptr(len(region)), unix.PROT_NONE, flags)
+	_, err := unix.MmapPtr(-1, 0, startOf(region), uintptr(len(region)), unix.PROT_NONE, reserveFlags|unix.MAP_FIXED)
 	return err
 }
 
