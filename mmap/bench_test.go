@@ -148,11 +148,23 @@ func BenchmarkView(b *testing.B) {
 }
 
 // BenchmarkGrow measures Grow of a ReadWrite mapping from 1 MiB to 2 MiB
-// (ftruncate plus one new mmap; the old range stays reserved until Close),
-// against doing the same with a plain munmap and mmap of the larger size
-// through a fresh Open (what a caller without Grow would do, blocking readers).
+// (how=grow), against doing the same with a plain munmap and mmap of the
+// larger size through a fresh Open (what a caller without Grow would do,
+// blocking readers), and growing a map in 1 MiB steps to 256 MiB
+// (how=steps), and to 64 MiB with a scan of the whole map after each Grow
+// (how=steps-rescan; both benchmarkGrowSteps).
 func BenchmarkGrow(b *testing.B) {
 	dir := b.TempDir()
+	const step, to = 1 << 20, 256 << 20
+	for _, tt := range []struct {
+		how    string
+		to     int64
+		rescan bool
+	}{{"steps", to, false}, {"steps-rescan", to / 4, true}} {
+		b.Run("how="+tt.how+"/step="+mib(step)+"/to="+mib(tt.to), func(b *testing.B) {
+			benchmarkGrowSteps(b, dir, step, tt.to, tt.rescan)
+		})
+	}
 	b.Run("how=grow", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			b.StopTimer()
