@@ -184,6 +184,15 @@ func TestTrialDecides(t *testing.T) {
 			if sh.trial.wait != cfg.trialEvery {
 				t.Fatalf("epochs to the next trial = %d, want %d", sh.trial.wait, cfg.trialEvery)
 			}
+			if sh.trial.sim != nil {
+				t.Fatal("the decided trial keeps its copy (a simulation and a sketch) until the next one")
+			}
+			for range cfg.trialEvery + 1 { // the next trial starts with a fresh copy
+				sh.trial.endEpoch(&sh, &cfg)
+			}
+			if sh.trial.left != cfg.trialLen || sh.trial.sim == nil || sh.trial.sim.p.Len() != sh.sims[sh.current].p.Len() {
+				t.Fatalf("next trial: %d epochs left, copy %v; want %d and a copy of the current simulation", sh.trial.left, sh.trial.sim != nil, cfg.trialLen)
+			}
 		})
 	}
 }

@@ -11,7 +11,7 @@ package tinylfu
 // and the cache clear their sketches. Halving, the sketch's periodic aging,
 // keeps the order of old counts; only clearing lets newcomers in again.
 type trial struct {
-	sim   *shadow // the copy with a cleared sketch; allocated on first use
+	sim   *shadow // the copy with a cleared sketch while a trial runs (nil otherwise)
 	idx   int     // index of the simulation it was copied from
 	left  int     // epochs left in the running trial (0: none running)
 	wait  int     // epochs until the next trial starts
@@ -46,10 +46,14 @@ func (t *trial) endEpoch(sh *shadows, cfg *config) {
 		t.ref += sh.sims[t.idx].hits
 		t.sim.hits = 0
 		t.left--
-		if t.left == 0 && float64(t.hits) > float64(t.ref)*(1+cfg.trialMargin) {
+		if t.left > 0 {
+			return
+		}
+		if float64(t.hits) > float64(t.ref)*(1+cfg.trialMargin) {
 			t.stale = true
 			sh.sketch.clear()
 		}
+		t.sim = nil // decided: its memory (a simulation and a sketch) goes back until the next trial
 		return
 	}
 	if t.wait > 0 {
@@ -57,9 +61,7 @@ func (t *trial) endEpoch(sh *shadows, cfg *config) {
 		return
 	}
 	t.wait = cfg.trialEvery
-	if t.sim == nil {
-		t.sim = &shadow{}
-	}
+	t.sim = &shadow{}
 	t.idx = sh.current
 	t.sim.copyFrom(sh.sims[sh.current])
 	t.sim.p.shared = nil // the copy counts in a sketch of its own, cleared
