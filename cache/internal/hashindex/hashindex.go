@@ -1,66 +1,96 @@
 // Package hashindex is an index from 64-bit key hashes to slots (dense
 // numbers under which the caller stores its keys): open addressing with
-// linear probing over 8-byte cells, each holding 32 bits of the hash (bits
-// 8..39: the home position and a filter) and slot+1 (0: an empty cell).
-// Keys live with the caller, so a key costs one cell (≈11-16 bytes at the
-// load factors used) instead of a Go map entry (≈36 bytes). Deletion
-// shifts the following cells back, so there are no tombstones, and the
-// table halves when it is less than 1/8 full.
+// linear probing over cells that each hold part of the hash (from bit 8
+// up: the home position and a filter) and slot+1 (0: an empty cell).
+// Keys live with the caller, so a key costs one cell instead of a Go map
+// entry (≈36 bytes). Deletion shifts the following cells back, so there
+// are no tombstones, and the table halves when it is less than 1/8 full.
 //
-// The cache's shards index their keys with it, and so do the TinyLFU
-// policy's miniature simulations. The low 8 bits of a hash are skipped: the
-// cache picks a key's shard with them.
+// Index has 8-byte cells (32 hash bits, slots below 2^32-1: ≈11-16 bytes
+// per key at the load factors used); Small has 4-byte cells (16 hash bits,
+// slots below 2^16-1: half the memory, for tables of at most 2^16 cells,
+// where a hash's 16 bits still filter beyond its home position).
 //
-// An Index is not safe for concurrent use (a cache shard guards its own
+// The cache's shards index their keys with an Index, and the TinyLFU
+// policy's miniature simulations (at most 2,048 entries each) with a Small.
+// The low 8 bits of a hash are skipped: the cache picks a key's shard with
+// them.
+//
+// A Table is not safe for concurrent use (a cache shard guards its own
 // with the shard lock); its zero value is an empty index.
 package hashindex
 
-// Index maps hashes to slots; see the package doc.
-type Index struct {
-	cells []uint64
+import "math/bits"
+
+// Cell is the type of a table's cells: its upper half holds the hash bits,
+// its lower half slot+1.
+type Cell interface{ ~uint32 | ~uint64 }
+
+// Table maps hashes to slots; see the package doc.
+type Table[C Cell] struct {
+	cells []C
 	count int
 }
 
+// Index is a table of 8-byte cells: slots up to 2^32-2.
+type Index = Table[uint64]
+
+// Small is a table of 4-byte cells: slots up to 2^16-2.
+type Small = Table[uint32]
+
 const minCells = 8
 
-// fp returns the 32 hash bits stored in a cell.
-func fp(h uint64) uint32 { return uint32(h >> 8) }
+// half returns the number of bits in each half of a cell.
+func half[C Cell]() uint { return uint(bits.Len64(uint64(^C(0)))) / 2 }
+
+// low returns the mask of a cell's lower half.
+func low[C Cell]() C { return ^C(0) >> half[C]() }
+
+// fp returns the hash bits a cell of type C stores for h.
+func fp[C Cell](h uint64) C { return C(h>>8) & low[C]() }
+
+// home returns the home position of cell e in a table with the given mask.
+func home[C Cell](e C, mask C) C { return e >> half[C]() & mask }
 
 // Len returns the number of slots in the index.
-func (x *Index) Len() int { return x.count }
+func (x *Table[C]) Len() int { return x.count }
 
 // Find returns the slot of the key with hash h: the first slot stored for
-// h's 32 indexed bits for which is (comparing the caller's keys) reports
+// h's indexed bits for which is (comparing the caller's keys) reports
 // true.
-func (x *Index) Find(h uint64, is func(slot uint32) bool) (uint32, bool) {
+func (x *Table[C]) Find(h uint64, is func(slot uint32) bool) (uint32, bool) {
 	if len(x.cells) == 0 {
 		return 0, false
 	}
-	f := fp(h)
-	mask := uint32(len(x.cells) - 1)
+	f := fp[C](h)
+	mask := C(len(x.cells) - 1)
 	for i := f & mask; ; i = (i + 1) & mask {
 		e := x.cells[i]
 		if e == 0 {
 			return 0, false
 		}
-		if uint32(e>>32) == f && is(uint32(e)-1) {
-			return uint32(e) - 1, true
+		if e>>half[C]() == f && is(uint32(e&low[C]())-1) {
+			return uint32(e&low[C]()) - 1, true
 		}
 	}
 }
 
-// Insert adds slot for hash h; the key must not be present.
-func (x *Index) Insert(h uint64, slot uint32) {
+// Insert adds slot for hash h; the key must not be present. It panics if
+// slot does not fit a cell (2^16-2 for Small).
+func (x *Table[C]) Insert(h uint64, slot uint32) {
+	if C(slot) >= low[C]() {
+		panic("hashindex: slot too large for the cell")
+	}
 	if (x.count+1)*4 > len(x.cells)*3 {
 		x.resize(max(2*len(x.cells), minCells))
 	}
-	x.place(uint64(fp(h))<<32 | uint64(slot+1))
+	x.place(fp[C](h)<<half[C]() | C(slot+1))
 	x.count++
 }
 
-func (x *Index) place(e uint64) {
-	mask := uint32(len(x.cells) - 1)
-	i := uint32(e>>32) & mask
+func (x *Table[C]) place(e C) {
+	mask := C(len(x.cells) - 1)
+	i := home(e, mask)
 	for x.cells[i] != 0 {
 		i = (i + 1) & mask
 	}
@@ -68,11 +98,10 @@ func (x *Index) place(e uint64) {
 }
 
 // Remove deletes the cell of slot (hash h), which must be present.
-func (x *Index) Remove(h uint64, slot uint32) {
-	f := fp(h)
-	mask := uint32(len(x.cells) - 1)
-	want := uint64(f)<<32 | uint64(slot+1)
-	i := f & mask
+func (x *Table[C]) Remove(h uint64, slot uint32) {
+	mask := C(len(x.cells) - 1)
+	want := fp[C](h)<<half[C]() | C(slot+1)
+	i := home(want, mask)
 	for x.cells[i] != want {
 		if x.cells[i] == 0 {
 			panic("hashindex: entry not found (inconsistent key hash)")
@@ -86,7 +115,7 @@ func (x *Index) Remove(h uint64, slot uint32) {
 			break
 		}
 		// e stays unless its home lies cyclically outside (i, j]
-		if home := uint32(e>>32) & mask; (j-home)&mask >= (j-i)&mask {
+		if (j-home(e, mask))&mask >= (j-i)&mask {
 			x.cells[i] = e
 			i = j
 		}
@@ -97,15 +126,15 @@ func (x *Index) Remove(h uint64, slot uint32) {
 }
 
 // shrinkIfSparse halves the table when it is less than 1/8 full.
-func (x *Index) shrinkIfSparse() {
+func (x *Table[C]) shrinkIfSparse() {
 	if len(x.cells) > minCells && x.count*8 < len(x.cells) {
 		x.resize(len(x.cells) / 2)
 	}
 }
 
-func (x *Index) resize(n int) {
+func (x *Table[C]) resize(n int) {
 	old := x.cells
-	x.cells = make([]uint64, n)
+	x.cells = make([]C, n)
 	for _, e := range old {
 		if e != 0 {
 			x.place(e)
@@ -114,16 +143,16 @@ func (x *Index) resize(n int) {
 }
 
 // All calls f for every slot in the index.
-func (x *Index) All(f func(slot uint32)) {
+func (x *Table[C]) All(f func(slot uint32)) {
 	for _, e := range x.cells {
 		if e != 0 {
-			f(uint32(e) - 1)
+			f(uint32(e&low[C]()) - 1)
 		}
 	}
 }
 
 // CopyFrom makes x a copy of src, reusing x's memory when it fits.
-func (x *Index) CopyFrom(src *Index) {
+func (x *Table[C]) CopyFrom(src *Table[C]) {
 	x.cells = append(x.cells[:0], src.cells...)
 	x.count = src.count
 }

@@ -17,7 +17,7 @@ import (
 type shadow struct {
 	window float64
 	p      *Policy
-	slots  hashindex.Index // key hash → slot (the slot's key hash is p.nodes[slot].hash)
+	slots  hashindex.Small // key hash → slot (the slot's key hash is p.nodes[slot].hash; at most 2,048 slots)
 	free   []uint32
 	weight int64
 	hits   int     // in the current epoch
@@ -88,7 +88,7 @@ func (s *shadow) release() {
 	p.ghost = ghost{}
 	p.window, p.probation, p.protected = newQueue(), newQueue(), newQueue()
 	p.count, p.weight = 0, 0
-	s.slots = hashindex.Index{}
+	s.slots = hashindex.Small{}
 	s.free = nil
 	s.weight, s.hits = 0, 0
 }
