@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -15,21 +14,6 @@ import (
 	"syscall"
 	"testing"
 )
-
-// openRW maps a new file of size bytes ReadWrite; the test closes it.
-func openRW(t *testing.T, size int) *Map {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "data")
-	if err := os.WriteFile(path, bytes.Repeat([]byte{7}, size), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := Open(path, ReadWrite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m
-}
 
 // faults reports whether reading b[0] faults.
 func faults(b []byte) (faulted bool) {
@@ -153,7 +137,7 @@ func checkReserved(t *testing.T, what string, s span) {
 func TestCloseReservesGrownRanges(t *testing.T) {
 	page := os.Getpagesize()
 	t.Run("grown=in-place", func(t *testing.T) {
-		m := openRW(t, page)
+		m := openTemp(t, page, 7, ReadWrite)
 		mustGrow(t, m, 2*page, true) // the first range has no headroom
 		before := escape(t, m)
 		for n := 3; n <= 9; n++ {
@@ -174,7 +158,7 @@ func TestCloseReservesGrownRanges(t *testing.T) {
 		checkReserved(t, "the grown range", space)
 	})
 	t.Run("grown=relocated", func(t *testing.T) {
-		m := openRW(t, page)
+		m := openTemp(t, page, 7, ReadWrite)
 		escaped := [][]byte{escape(t, m)}
 		spaces := []span{spaceOf(m)}
 		mustGrow(t, m, 2*page, true)
@@ -202,7 +186,7 @@ func TestCloseReservesGrownRanges(t *testing.T) {
 // (Linux, /proc/self/smaps).
 func TestGrowGivesAdviceAndLock(t *testing.T) {
 	page := os.Getpagesize()
-	m := openRW(t, page)
+	m := openTemp(t, page, 7, ReadWrite)
 	mustGrow(t, m, 2*page, true)
 	if _, ok := vmas(t); !ok {
 		t.Skip("no /proc/self/smaps")
@@ -257,7 +241,7 @@ func checkFlags(t *testing.T, m *Map, when string, want, unwanted []string) {
 // as root, RLIMIT_MEMLOCK does not apply.)
 func TestGrowLockFailureKeepsMap(t *testing.T) {
 	page := os.Getpagesize()
-	m := openRW(t, page)
+	m := openTemp(t, page, 7, ReadWrite)
 	mustGrow(t, m, 2*page, true)
 	if err := m.Lock(); err != nil {
 		t.Skipf("Lock: %v", err)

@@ -172,11 +172,7 @@ func viewAddr(t *testing.T, m *mmap.Map) *byte {
 func TestViewSpansGrows(t *testing.T) {
 	path := tempFile(t, pattern(page))
 	synctest.Test(t, func(t *testing.T) {
-		m, err := mmap.Open(path, mmap.ReadWrite)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
+		m := mustOpen(t, path, mmap.ReadWrite) // closed after stop below: Close waits for the view
 		want := pattern(page)
 		type round struct{ off, b int } // the view checks want and that byte off is b
 		entered, rounds, results := make(chan int), make(chan round), make(chan error)
@@ -201,7 +197,7 @@ func TestViewSpansGrows(t *testing.T) {
 			t.Fatalf("the view started with %d bytes, want %d", n, page)
 		}
 		stop := sync.OnceFunc(func() { close(rounds) })
-		defer stop() // before m.Close, which waits for the view
+		defer stop()
 		start := viewAddr(t, m)
 		var inPlace, moved int
 		newLen := page

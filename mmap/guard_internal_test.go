@@ -3,22 +3,25 @@
 package mmap
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 )
 
-func openInternal(b *testing.B, size int) *Map {
-	path := filepath.Join(b.TempDir(), "data")
-	if err := os.WriteFile(path, make([]byte, size), 0o600); err != nil {
-		b.Fatal(err)
+// openTemp maps a new file of size bytes of fill in mode; the test closes it.
+func openTemp(tb testing.TB, size int, fill byte, mode Mode) *Map {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "data")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{fill}, size), 0o600); err != nil {
+		tb.Fatal(err)
 	}
-	m, err := Open(path, ReadOnly)
+	m, err := Open(path, mode)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { m.Close() })
+	tb.Cleanup(func() { m.Close() })
 	return m
 }
 
@@ -77,7 +80,7 @@ var sink byte
 // cost over a bare call, and the cost of ViewOf's prefetch on cached bytes
 // (ViewOf − the same code without it, partNoPrefetch).
 func BenchmarkGuardOverhead(b *testing.B) {
-	m := openInternal(b, os.Getpagesize())
+	m := openTemp(b, os.Getpagesize(), 0, ReadOnly)
 	fn := func(d []byte) error { return nil }
 	const batch = 1024
 	fnOf := func(xs []uint64) error { return nil }
