@@ -161,6 +161,6 @@
 // folds down to its entry count when the cache compacts (Shrink). Move
 // costs O(1) plus the length of the heavy list (almost always empty),
 // Shrink O(slots above the cut), plus a copy of the slots kept when it
-// reallocates (and of a weighted sketch it folds); Shrink never drops a tracked slot (asked to cut below one,
-// it cuts right above the highest).
+// reallocates (and of a weighted sketch it folds); Shrink never drops a
+// tracked slot (asked to cut below one, it cuts right above the highest).
 package tinylfu

@@ -74,9 +74,10 @@ func (p *Policy) renameCursors(from, to uint32) {
 // moved or removed those entries): the per-slot state beyond n is
 // released, copied to a smaller array when the old one is more than about
 // twice as large (see trim.Slice), and a weighted policy's sketch, sized by
-// the entry count, is folded down to the entries left (see sketch.fold). A slot at or above n that is still
-// tracked is kept, with everything below it. Later Adds of any slot work
-// as before; the slices grow again as needed.
+// the entry count, is folded down to the entries left (see sketch.fold).
+// A slot at or above n that is still tracked is kept, with everything
+// below it. Later Adds of any slot work as before; the slices grow again
+// as needed.
 func (p *Policy) Shrink(n uint32) {
 	top := len(p.nodes)
 	for top > int(n) && p.nodes[top-1].queue == qNone {
