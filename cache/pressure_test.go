@@ -7,27 +7,15 @@ import (
 	"time"
 
 	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/pressure/pressuretest"
 )
-
-// manualMonitor returns a pressure monitor that only Set moves (no real
-// source; an interval of 1 s, a calm period of an hour), closed when t ends.
-func manualMonitor(t *testing.T) *pressure.Monitor {
-	t.Helper()
-	mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
-		Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mon.Close() })
-	return mon
-}
 
 // TestPressureShrinksAndGrowsBack: the bound follows the pressure level
 // (80/50/25% of the configured one), evictions report Reason Pressure, and
 // at Normal the cache grows back by a quarter of its bound per interval.
 func TestPressureShrinksAndGrowsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon := manualMonitor(t)
+		mon := pressuretest.Manual(t)
 		var mu sync.Mutex
 		reasons := map[Reason]int{}
 		c, err := New(&Options[int, int]{MaxEntries: 100, Policy: LRU(), Pressure: mon,
@@ -91,7 +79,7 @@ func TestPressureShrinksAndGrowsBack(t *testing.T) {
 // configured bound; the pressure share still applies to it.
 func TestPressureResizeKeepsShare(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon := manualMonitor(t)
+		mon := pressuretest.Manual(t)
 		c, err := New(&Options[int, int]{MaxWeight: 1000, Weigher: func(int, int) int64 { return 10 }, Pressure: mon})
 		if err != nil {
 			t.Fatal(err)
@@ -114,7 +102,7 @@ func TestPressureResizeKeepsShare(t *testing.T) {
 // gone.
 func TestPressureCompacts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon := manualMonitor(t)
+		mon := pressuretest.Manual(t)
 		const n = 4 * compactMinSlots
 		c, err := New(&Options[int, int]{MaxEntries: n, Pressure: mon})
 		if err != nil {

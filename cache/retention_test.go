@@ -12,6 +12,7 @@ import (
 
 	"github.com/patinox/memory/cache"
 	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/pressure/pressuretest"
 	"github.com/patinox/memory/resource"
 )
 
@@ -163,7 +164,7 @@ func testRemovedValue(t *testing.T, end removalEnd, p cache.Policy, registry boo
 	if registry {
 		r = newTestRegistry(t)
 	}
-	mon := newTestMonitor(t)
+	mon := pressuretest.Manual(t)
 	var e evictions
 	o := &cache.Options[int, *rval]{MaxEntries: 4, Policy: p, OnEvict: e.onEvict, Registry: r, Pressure: mon}
 	if end.opts != nil {
@@ -202,7 +203,7 @@ func testRemovedValue(t *testing.T, end removalEnd, p cache.Policy, registry boo
 func TestClosedCacheIsCollected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newTestRegistry(t)
-		mon := newTestMonitor(t)
+		mon := pressuretest.Manual(t)
 		wc, wv := func() (weak.Pointer[cache.Cache[int, *rval]], weak.Pointer[rval]) {
 			c, err := cache.New(&cache.Options[int, *rval]{MaxEntries: 8, TTL: time.Hour, Registry: r, Pressure: mon})
 			mustOK(t, err)
@@ -261,7 +262,7 @@ func TestClosedCacheIsCollected(t *testing.T) {
 // would keep it, as documented; this cache has none.)
 func TestDroppedCacheIsCollected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon := newTestMonitor(t)
+		mon := pressuretest.Manual(t)
 		wc, wv := func() (weak.Pointer[cache.Cache[int, *rval]], weak.Pointer[rval]) {
 			c, err := cache.New(&cache.Options[int, *rval]{MaxEntries: 8, TTL: time.Hour, Pressure: mon})
 			mustOK(t, err)
@@ -294,16 +295,6 @@ func newTestRegistry(t *testing.T) *resource.Registry {
 	mustOK(t, err)
 	t.Cleanup(func() { mustOK(t, r.Shutdown(context.Background())) })
 	return r
-}
-
-// newTestMonitor returns a monitor that stays at Normal unless Set: its
-// limit is far above anything the test uses.
-func newTestMonitor(t *testing.T) *pressure.Monitor {
-	t.Helper()
-	mon, err := pressure.NewMonitor(&pressure.Options{Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
-	mustOK(t, err)
-	t.Cleanup(func() { mon.Close() })
-	return mon
 }
 
 func mustOK(t *testing.T, err error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/patinox/memory/mmap"
 	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/pressure/pressuretest"
 	"github.com/patinox/memory/resource"
 )
 
@@ -16,11 +17,7 @@ import (
 // Reclaimable read-only mapping's pages (through its ReclaimWith) when the
 // level rises, and the mapping stays open and correct.
 func TestPressureDropsPages(t *testing.T) {
-	mon, err := pressure.NewMonitor(&pressure.Options{Limit: 1 << 50, Calm: time.Hour, Disable: pressure.SourcePSI | pressure.SourceCgroup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mon.Close()
+	mon := pressuretest.Manual(t)
 	reclaimed := make(chan resource.Event, 4)
 	r, err := resource.NewRegistry(&resource.Options{Pressure: mon, Observer: resource.ObserverFunc(func(e resource.Event) {
 		if e.Type == resource.Reclaimed {

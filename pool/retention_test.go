@@ -10,6 +10,7 @@ import (
 
 	"github.com/patinox/memory/pool"
 	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/pressure/pressuretest"
 	"github.com/patinox/memory/resource"
 )
 
@@ -92,7 +93,7 @@ func TestDestroyedConnectionIsCollected(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				r := newRegistry(t)
-				mon := newMonitor(t)
+				mon := pressuretest.Manual(t)
 				obs, destroyed := destroyedEvents()
 				o := &pool.Options[*rconn]{MaxSize: 2, Observer: obs, Pressure: mon, LeakThreshold: time.Hour}
 				if withRegistry {
@@ -199,7 +200,7 @@ func TestClosedPoolIsCollected(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRegistry(t)
-			mon := newMonitor(t)
+			mon := pressuretest.Manual(t)
 			o := &pool.Options[*rconn]{MaxSize: 4, MinIdle: 1}
 			if tt.registry {
 				o.Registry = r
@@ -265,7 +266,7 @@ func useAndClose(t *testing.T, o *pool.Options[*rconn]) (weak.Pointer[pool.Pool[
 // collected while the registry and monitor they used stay alive.
 func TestClosedKeyedIsCollected(t *testing.T) {
 	r := newRegistry(t)
-	mon := newMonitor(t)
+	mon := pressuretest.Manual(t)
 	wk := func() weak.Pointer[pool.Keyed[string, *rconn]] {
 		k, err := pool.NewKeyed(func(ctx context.Context, _ string) (*rconn, error) { return createRconn(ctx) }, destroyRconn,
 			&pool.KeyedOptions[string, *rconn]{MaxPerKey: 2, MaxTotal: 2, Registry: r, Pressure: mon, MaxIdleTime: time.Hour})
@@ -294,16 +295,6 @@ func newRegistry(t *testing.T) *resource.Registry {
 	mustOK(t, err)
 	t.Cleanup(func() { mustOK(t, r.Shutdown(context.Background())) })
 	return r
-}
-
-// newMonitor returns a monitor that stays at Normal unless Set: its limit
-// is far above anything the test uses.
-func newMonitor(t *testing.T) *pressure.Monitor {
-	t.Helper()
-	mon, err := pressure.NewMonitor(&pressure.Options{Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
-	mustOK(t, err)
-	t.Cleanup(func() { mon.Close() })
-	return mon
 }
 
 func mustOK(t *testing.T, err error) {

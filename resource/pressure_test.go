@@ -7,26 +7,13 @@ import (
 	"time"
 
 	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/pressure/pressuretest"
 	"github.com/patinox/memory/resource"
 )
 
-// newMonitor returns a monitor whose level only Set changes: its limit is
-// far above anything the test process uses, and PSI is off (a goroutine
-// blocked in poll(2) would keep a synctest bubble from advancing).
-func newMonitor(t *testing.T) *pressure.Monitor {
-	t.Helper()
-	mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
-		Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mon.Close() })
-	return mon
-}
-
 func TestPressureReclaims(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon := newMonitor(t)
+		mon := pressuretest.Manual(t)
 		rec := &recorder{}
 		r := newRegistry(t, &resource.Options{Pressure: mon, Observer: rec})
 		c := &counter{}
@@ -65,7 +52,7 @@ func TestPressureReclaims(t *testing.T) {
 
 func TestPressureNormalReclaimsNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon := newMonitor(t)
+		mon := pressuretest.Manual(t)
 		r := newRegistry(t, &resource.Options{Pressure: mon})
 		c := &counter{}
 		mustRegister(t, r, c.fn("a"), resource.Reclaimable(), resource.WithSize(100))
@@ -87,7 +74,7 @@ func TestPressureNormalReclaimsNothing(t *testing.T) {
 // nothing in the Moderate and High budgets; only Critical reclaims them.
 func TestPressureUnsizedOnlyAtCritical(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon := newMonitor(t)
+		mon := pressuretest.Manual(t)
 		r := newRegistry(t, &resource.Options{Pressure: mon})
 		c := &counter{}
 		mustRegister(t, r, c.fn("unsized"), resource.Reclaimable())

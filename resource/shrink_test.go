@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/patinox/memory/pressure"
+	"github.com/patinox/memory/pressure/pressuretest"
 	"pgregory.net/rapid"
 )
 
@@ -209,12 +210,7 @@ func checkSmall(t *testing.T, r *Registry, burst int) {
 // back at once.
 func TestPressureCompacts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		mon, err := pressure.NewMonitor(&pressure.Options{Interval: time.Second, Calm: time.Hour,
-			Limit: 1 << 50, Disable: pressure.SourcePSI | pressure.SourceCgroup})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer mon.Close()
+		mon := pressuretest.Manual(t)
 		r, err := NewRegistry(&Options{Pressure: mon})
 		if err != nil {
 			t.Fatal(err)
