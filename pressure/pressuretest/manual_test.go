@@ -24,15 +24,14 @@ func TestManualMovesOnlyWithSet(t *testing.T) {
 		var seen []pressure.Level
 		stop := mon.Subscribe(func(l pressure.Level) { mu.Lock(); seen = append(seen, l); mu.Unlock() })
 		defer stop()
-		time.Sleep(time.Hour) // fake clock: an hour of polls
+		advance(time.Hour) // an hour of polls
 		if got := mon.Level(); got != pressure.Normal {
 			t.Fatalf("after an hour of polls the level is %v, want Normal", got)
 		}
 		if err := mon.Set(pressure.High); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(30 * time.Minute) // less than the calm period
-		synctest.Wait()
+		advance(30 * time.Minute) // less than the calm period
 		if got := mon.Level(); got != pressure.High {
 			t.Fatalf("30 minutes after Set(High) the level is %v, want High (calm is an hour)", got)
 		}
@@ -42,6 +41,13 @@ func TestManualMovesOnlyWithSet(t *testing.T) {
 			t.Fatalf("subscriber saw %v, want High last", seen)
 		}
 	})
+}
+
+// advance moves the bubble's fake clock by d and lets the monitor's polls
+// and deliveries run.
+func advance(d time.Duration) {
+	<-time.After(d)
+	synctest.Wait()
 }
 
 // fakeT records what Manual does with its TestingT.
