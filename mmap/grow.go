@@ -81,7 +81,7 @@ func (m *Map) Grow(newLen int64) error {
 func (m *Map) extendLocked(need int) error {
 	end := roundPage(need)
 	switch {
-	case end <= m.mapped: // inside the last mapped page
+	case end <= m.mappedLocked(): // inside the last mapped page
 		return nil
 	case end <= len(m.space):
 		return m.mapTailLocked(end)
@@ -89,25 +89,25 @@ func (m *Map) extendLocked(need int) error {
 	return m.relocateLocked(end)
 }
 
-// mapTailLocked maps the file's pages from m.mapped to end (a page multiple
+// mapTailLocked maps the file's pages from the end of the mapped ones to end (a page multiple
 // within m.space) over the headroom, at the matching file offset, so that
 // they continue the mapped pages. If that or their advice or lock fails, the
 // tail becomes PROT_NONE headroom again; if even that fails, the tail is no
 // longer known to be ours, so the headroom is given up (never unmapped: the
 // next Grow relocates).
 func (m *Map) mapTailLocked(end int) error {
-	tail := m.space[m.mapped:end]
-	op, err := "mmap", sysMapAt(m.file, m.fileStart()+int64(m.mapped), tail, m.mode)
+	mapped := m.mappedLocked()
+	tail := m.space[mapped:end]
+	op, err := "mmap", sysMapAt(m.file, m.fileStart()+int64(mapped), tail, m.mode)
 	if err == nil {
 		op, err = m.prepareLocked(tail)
 	}
 	if err != nil {
 		if sysReserve(tail) != nil {
-			m.space = m.space[:m.mapped:m.mapped]
+			m.space = m.space[:mapped:mapped]
 		}
 		return &os.PathError{Op: op, Path: m.name, Err: err}
 	}
-	m.mapped = end
 	return nil
 }
 
@@ -135,10 +135,15 @@ func (m *Map) relocateLocked(end int) error {
 	if cur := m.cur.Load(); cur.region != nil {
 		m.old = append(m.old, cur)
 	}
-	m.space, m.mapped = space, end
+	m.space = space
 	m.moves++
 	return nil
 }
+
+// mappedLocked returns how many bytes at the start of m.space map the file:
+// the current mapping's region rounded up to pages (the kernel maps whole
+// pages). Grow publishes a mapping right after each extension.
+func (m *Map) mappedLocked() int { return roundPage(len(m.cur.Load().region)) }
 
 // prepareLocked gives newly mapped pages the Map's advice and lock, so that
 // they behave like the rest and the kernel can merge them with the mapped

@@ -215,7 +215,7 @@ func TestGrowGivesAdviceAndLock(t *testing.T) {
 func checkFlags(t *testing.T, m *Map, when string, want, unwanted []string) {
 	t.Helper()
 	m.mu.Lock()
-	mapped := span{addrOf(m.space), addrOf(m.space) + uintptr(m.mapped)}
+	mapped := span{addrOf(m.space), addrOf(m.space) + uintptr(m.mappedLocked())}
 	m.mu.Unlock()
 	all, _ := vmas(t)
 	vs, whole := covering(all, mapped)

@@ -88,8 +88,7 @@ type Map struct {
 
 	mu     sync.Mutex // protects following fields
 	old    []*mapping // ranges a relocating Grow replaced, kept mapped until Close
-	space  []byte     // the current range's addresses: mapped pages, then PROT_NONE headroom (grow.go)
-	mapped int        // bytes at the start of space that map the file (a page multiple)
+	space  []byte     // the current range's addresses: mapped pages (mappedLocked), then PROT_NONE headroom (grow.go)
 	locked bool       // Lock is in effect (Grow locks the pages it adds too)
 	advice Advice     // last read-ahead advice (Normal, Sequential, Random), given to pages Grow adds
 	huge   bool       // HugePage advice was given (Grow gives it to the pages it adds)
@@ -202,7 +201,7 @@ func (m *Map) mapRange(length int) error {
 	if err != nil {
 		return &os.PathError{Op: "mmap", Path: m.name, Err: err}
 	}
-	m.space, m.mapped = space, end
+	m.space = space
 	m.cur.Store(m.mappingOf(need))
 	return nil
 }
