@@ -3,8 +3,7 @@ package cache
 // This is the package's only use of unsafe: it reinterprets a key of a
 // known kind (string or fixed-size integer) to hash it without going through
 // maphash.Comparable, which is several times slower (the kind is checked
-// once, by reflection, when the cache is created), and it reads the address
-// of a stack variable to tell goroutines apart cheaply (stackProbe).
+// once, by reflection, when the cache is created).
 
 import (
 	"hash/maphash"
@@ -36,13 +35,4 @@ func mix(x uint64) uint64 {
 	x *= 0xc4ceb9fe1a85ec53
 	x ^= x >> 33
 	return x
-}
-
-// stackProbe returns a number derived from the calling goroutine's stack
-// address: stable for one goroutine (until its stack moves), different
-// across goroutines, whose stacks are at least 2 KiB apart. It picks
-// read-buffer stripes without a random number per read.
-func stackProbe() uint32 {
-	var x byte
-	return uint32((uint64(uintptr(unsafe.Pointer(&x))>>11) * 0x9e3779b97f4a7c15) >> 40)
 }

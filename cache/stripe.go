@@ -3,6 +3,8 @@ package cache
 import (
 	"runtime"
 	"sync/atomic"
+
+	"github.com/patinox/memory/internal/stackprobe"
 )
 
 // stripeLen is the capacity of one stripe's buffer (a power of two).
@@ -14,7 +16,7 @@ const updateBit = 1 << 32
 
 // stripe is one lane of the lossy access buffer plus the hit, miss and
 // replacement counters of the goroutines that picked it. A goroutine picks a
-// stripe by its stack address (stackProbe), so concurrent goroutines rarely
+// stripe by its stack address (stackprobe.Probe), so concurrent goroutines rarely
 // share one and the counters are never one contended word. The buffer holds
 // read hits and fast-path replacements, in the order they happened on this
 // stripe; a full stripe drops them: the policy sees most accesses, not all
@@ -101,5 +103,5 @@ func newStripes() []stripe {
 // pick returns the calling goroutine's stripe: chosen by its stack address,
 // so a goroutine keeps to one stripe and different goroutines spread out.
 func pick(ss []stripe) *stripe {
-	return &ss[stackProbe()&uint32(len(ss)-1)]
+	return &ss[stackprobe.Probe()&uint32(len(ss)-1)]
 }

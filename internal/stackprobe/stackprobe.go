@@ -1,0 +1,28 @@
+// Package stackprobe tells goroutines apart cheaply, so that concurrent
+// goroutines can pick different stripes of a striped counter or buffer (the
+// cache's read buffer, mmap's pins) without a random number or an atomic
+// operation per pick.
+//
+// Go has no goroutine or processor id for user code. A goroutine's stack is
+// its own, so the address of a variable on it is a good stand-in: stacks are
+// at least 2 KiB apart, and the address stays the same for one goroutine
+// (at one call depth) until its stack grows and moves.
+//
+// # Caveats
+//
+// Two goroutines share a stripe with a chance of one in the stripe count,
+// for as long as both live: the hash spreads goroutines, it cannot keep
+// them apart. Users size their stripes from GOMAXPROCS to keep that rare.
+package stackprobe
+
+import "unsafe"
+
+// Probe returns 24 well-mixed bits derived from the calling goroutine's
+// stack address: the same for one goroutine until its stack moves, usually
+// different between goroutines. Use its low bits to pick among a power of
+// two of stripes. It is small enough to inline; the address is never turned
+// back into a pointer.
+func Probe() uint32 {
+	var x byte
+	return uint32((uint64(uintptr(unsafe.Pointer(&x))>>11) * 0x9e3779b97f4a7c15) >> 40)
+}

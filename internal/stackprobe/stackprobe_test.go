@@ -1,0 +1,55 @@
+package stackprobe_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/patinox/memory/internal/stackprobe"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestProbeSpreadsGoroutines checks what striping relies on: a goroutine
+// gets the same probe on every call from the same place, and goroutines
+// alive at the same time spread over 16 stripes.
+func TestProbeSpreadsGoroutines(t *testing.T) {
+	const goroutines, stripes = 64, 16
+	probes := make([]uint32, goroutines)
+	var ready, done sync.WaitGroup
+	ready.Add(goroutines)
+	release := make(chan struct{})
+	for g := range goroutines {
+		done.Go(func() {
+			probes[g] = probeHere()
+			for range 3 {
+				if p := probeHere(); p != probes[g] {
+					t.Errorf("goroutine %d: probe %#x, then %#x", g, probes[g], p)
+				}
+			}
+			ready.Done()
+			<-release // keep every stack alive until all have probed
+		})
+	}
+	ready.Wait()
+	close(release)
+	done.Wait()
+	used := map[uint32]int{}
+	for _, p := range probes {
+		if p >= 1<<24 {
+			t.Fatalf("probe %#x has more than 24 bits", p)
+		}
+		used[p%stripes]++
+	}
+	// 64 goroutines spread evenly would fill all 16; a probe that ignored
+	// the stack address, or only saw its megabyte, would fill one or two.
+	if len(used) < stripes*3/4 {
+		t.Errorf("%d goroutines landed on %d of %d stripes: %v", goroutines, len(used), stripes, used)
+	}
+}
+
+// probeHere calls Probe from a frame of its own, so that every call from
+// one function sees the same stack address.
+//
+//go:noinline
+func probeHere() uint32 { return stackprobe.Probe() }
