@@ -21,10 +21,11 @@ func (m *Map) ReadAt(p []byte, off int64) (n int, err error) {
 		return 0, fmt.Errorf("mmap: ReadAt: negative offset %d: %w", off, ErrOutOfRange)
 	}
 	m.warm(off, uintptr(len(p)))
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return 0, ErrClosed
 	}
-	defer m.leave(debug.SetPanicOnFault(true), &n, &err)
+	defer m.leave(s, debug.SetPanicOnFault(true), &n, &err)
 	d := m.cur.Load().data
 	if off >= int64(len(d)) {
 		return 0, io.EOF
@@ -49,10 +50,11 @@ func (m *Map) WriteAt(p []byte, off int64) (n int, err error) {
 		return 0, fmt.Errorf("mmap: WriteAt: negative offset %d: %w", off, ErrOutOfRange)
 	}
 	m.warm(off, uintptr(len(p)))
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return 0, ErrClosed
 	}
-	defer m.leave(debug.SetPanicOnFault(true), &n, &err)
+	defer m.leave(s, debug.SetPanicOnFault(true), &n, &err)
 	d := m.cur.Load().data
 	if off > int64(len(d)) {
 		return 0, fmt.Errorf("mmap: WriteAt offset %d past length %d: %w", off, len(d), ErrOutOfRange)
@@ -74,7 +76,8 @@ func (m *Map) WriteAt(p []byte, off int64) (n int, err error) {
 // for ReadWrite and Private mappings; for ReadOnly a write faults and View
 // returns the fault as an error. fn must not call Close on the same Map.
 func (m *Map) View(fn func(b []byte) error) (err error) {
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return ErrClosed
 	}
 	d := m.cur.Load().data
@@ -87,13 +90,13 @@ func (m *Map) View(fn func(b []byte) error) (err error) {
 	done := false
 	defer func() {
 		if !done {
-			m.abort(old, recover(), nil, &err)
+			m.abort(s, old, recover(), nil, &err)
 		}
 	}()
 	err = fn(d)
 	done = true
 	debug.SetPanicOnFault(old)
-	m.pins.release()
+	m.pins.release(s)
 	return err
 }
 
@@ -110,28 +113,28 @@ func (m *Map) warm(off int64, size uintptr) {
 
 // leave ends a ReadAt or WriteAt, deferred: it passes the recovered panic
 // (if any) to abort.
-func (m *Map) leave(old bool, n *int, err *error) { m.abort(old, recover(), n, err) }
+func (m *Map) leave(s *stripe, old bool, n *int, err *error) { m.abort(s, old, recover(), n, err) }
 
 // abort ends an access that pinned m and switched faults to panics: it
 // restores the goroutine's fault setting, turns r, a recovered panic, into
 // *err (and *n = 0) if it is a fault in one of m's ranges, lets any other
-// panic continue, and unpins. View and ViewOf call it only when their
+// panic continue, and unpins s. View and ViewOf call it only when their
 // callback did not return (r is nil after runtime.Goexit).
-func (m *Map) abort(old bool, r any, n *int, err *error) {
+func (m *Map) abort(s *stripe, old bool, r any, n *int, err *error) {
 	debug.SetPanicOnFault(old)
 	if r != nil {
-		m.fault(r, n, err)
+		m.fault(s, r, n, err)
 	}
-	m.pins.release()
+	m.pins.release(s)
 }
 
 // fault handles a recovered panic r: a fault in one of m's ranges becomes
-// *err; anything else is re-raised after unpinning.
-func (m *Map) fault(r any, n *int, err *error) {
+// *err; anything else is re-raised after unpinning s.
+func (m *Map) fault(s *stripe, r any, n *int, err *error) {
 	re, ok := r.(runtime.Error)
 	fa, ok2 := r.(faultAddr)
 	if !ok || !ok2 || !m.owns(fa.Addr()) {
-		m.pins.release()
+		m.pins.release(s)
 		panic(r)
 	}
 	if n != nil {

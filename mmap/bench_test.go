@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/patinox/memory/mmap"
@@ -109,6 +110,36 @@ func BenchmarkRandom64(b *testing.B) {
 			sinkU64 += uint64(buf[0])
 			i++
 		}
+	})
+	// The same reads from all Ps at once, each goroutine from its own place
+	// in the list and into its own sum: only the Map is shared (its pins).
+	b.Run("how=viewof-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		var seed atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			i, sum := int(seed.Add(7919)), uint64(0)
+			for pb.Next() {
+				_ = mmap.ViewOf(m, offs[i&(len(offs)-1)], 8, func(xs []uint64) error {
+					sum += xs[0] + xs[7]
+					return nil
+				})
+				i++
+			}
+			seed.Add(int64(sum)) // keep sum live
+		})
+	})
+	b.Run("how=map-readat-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		var seed atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			i, sum, buf := int(seed.Add(7919)), uint64(0), make([]byte, 64)
+			for pb.Next() {
+				_, _ = m.ReadAt(buf, offs[i&(len(offs)-1)])
+				sum += uint64(buf[0])
+				i++
+			}
+			seed.Add(int64(sum))
+		})
 	})
 	b.Run("how=pread", func(b *testing.B) {
 		f, err := os.Open(path)

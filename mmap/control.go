@@ -117,10 +117,11 @@ func (m *Map) Flush() error {
 // sys runs a system call on the pinned current mapping; an empty mapping has
 // nothing to do.
 func (m *Map) sys(op string, call func(*mapping) error) error {
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return ErrClosed
 	}
-	defer m.pins.release()
+	defer m.pins.release(s)
 	mp := m.cur.Load()
 	if mp.region == nil {
 		return nil

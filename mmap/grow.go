@@ -45,10 +45,11 @@ func (m *Map) Grow(newLen int64) error {
 	if m.mode != ReadWrite {
 		return fmt.Errorf("mmap: Grow on a %v mapping: %w", m.mode, ErrReadOnly)
 	}
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return ErrClosed
 	}
-	defer m.pins.release()
+	defer m.pins.release(s)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur := m.cur.Load()

@@ -97,9 +97,9 @@ func BenchmarkGuardOverhead(b *testing.B) {
 				}
 			case 1:
 				for range batch {
-					if m.pins.acquire() {
+					if s, ok := m.pins.acquire(); ok {
 						_ = fn(m.cur.Load().data)
-						m.pins.release()
+						m.pins.release(s)
 					}
 				}
 			case 2:

@@ -65,10 +65,11 @@ func (rg *registration) release() error {
 // back and reports the bytes that left memory (on Linux measured with
 // mincore; on darwin the length). A closed Map frees nothing.
 func (m *Map) reclaim(context.Context) (int64, error) {
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return 0, nil
 	}
-	defer m.pins.release()
+	defer m.pins.release(s)
 	mp := m.cur.Load()
 	if mp.region == nil {
 		return 0, nil

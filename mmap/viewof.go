@@ -37,12 +37,13 @@ func ViewOf[T any](m *Map, off int64, n int, fn func(xs []T) error) (err error) 
 			return err
 		}
 	}
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return ErrClosed
 	}
 	d := m.cur.Load().data
 	if !fits(d, off, n, size, align) {
-		m.pins.release()
+		m.pins.release(s)
 		return boundsError[T](d, off, n, size, align)
 	}
 	xs := castSlice[T](d[off:], n)
@@ -52,13 +53,13 @@ func ViewOf[T any](m *Map, off int64, n int, fn func(xs []T) error) (err error) 
 	done := false
 	defer func() {
 		if !done {
-			m.abort(old, recover(), nil, &err)
+			m.abort(s, old, recover(), nil, &err)
 		}
 	}()
 	err = fn(xs)
 	done = true
 	debug.SetPanicOnFault(old)
-	m.pins.release()
+	m.pins.release(s)
 	return err
 }
 

@@ -143,11 +143,12 @@ func partCall[T any](m *Map, off int64, n int, fn func(xs []T) error) error {
 
 //go:noinline
 func partPin[T any](m *Map, off int64, n int, fn func(xs []T) error) error {
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return ErrClosed
 	}
 	err := partCall(m, off, n, fn)
-	m.pins.release()
+	m.pins.release(s)
 	return err
 }
 
@@ -176,13 +177,14 @@ func partDefer[T any](m *Map, off int64, n int, fn func(xs []T) error) (err erro
 
 //go:noinline
 func partPinSPOF[T any](m *Map, off int64, n int, fn func(xs []T) error) error {
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return ErrClosed
 	}
 	old := debug.SetPanicOnFault(true)
 	err := partCall(m, off, n, fn)
 	debug.SetPanicOnFault(old)
-	m.pins.release()
+	m.pins.release(s)
 	return err
 }
 
@@ -217,12 +219,13 @@ func partNoPrefetch[T any](m *Map, off int64, n int, fn func(xs []T) error) (err
 			return err
 		}
 	}
-	if !m.pins.acquire() {
+	s, ok := m.pins.acquire()
+	if !ok {
 		return ErrClosed
 	}
 	d := m.cur.Load().data
 	if !fits(d, off, n, size, align) {
-		m.pins.release()
+		m.pins.release(s)
 		return boundsError[T](d, off, n, size, align)
 	}
 	xs := castSlice[T](d[off:], n)
@@ -230,13 +233,13 @@ func partNoPrefetch[T any](m *Map, off int64, n int, fn func(xs []T) error) (err
 	done := false
 	defer func() {
 		if !done {
-			m.abort(old, recover(), nil, &err)
+			m.abort(s, old, recover(), nil, &err)
 		}
 	}()
 	err = fn(xs)
 	done = true
 	debug.SetPanicOnFault(old)
-	m.pins.release()
+	m.pins.release(s)
 	return err
 }
 
