@@ -4,6 +4,7 @@ package mmap_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -100,5 +101,66 @@ func TestGuardGoexit(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestCopyGuardExitPaths checks every way out of ReadAt and WriteAt (a
+// whole copy, a short one at the end, an offset past the end, a fault on a
+// truncated page): each restores the goroutine's panic-on-fault setting,
+// returns what io.ReaderAt and io.WriterAt promise, and releases its pin,
+// so that Close returns (synctest reports a Close that waits forever).
+func TestCopyGuardExitPaths(t *testing.T) {
+	length := 4 * page
+	tests := []struct {
+		name     string
+		off      int64
+		truncate bool
+		wantN    int
+		wantErr  error // matched with errors.Is
+	}{
+		{"whole", 8, false, 16, nil},
+		{"short-at-end", int64(length - 4), false, 4, nil}, // io.EOF for ReadAt, ErrOutOfRange for WriteAt
+		{"past-end", int64(length + 1), false, 0, nil},
+		{"fault", int64(2 * page), true, 0, mmap.ErrTruncated},
+	}
+	copies := []struct {
+		name    string
+		call    func(m *mmap.Map, p []byte, off int64) (int, error)
+		wantEnd error // the error of a short copy or one past the end
+	}{
+		{"ReadAt", (*mmap.Map).ReadAt, io.EOF},
+		{"WriteAt", (*mmap.Map).WriteAt, mmap.ErrOutOfRange},
+	}
+	for _, c := range copies {
+		for _, tt := range tests {
+			t.Run(c.name+"/"+tt.name, func(t *testing.T) {
+				path := tempFile(t, pattern(length))
+				synctest.Test(t, func(t *testing.T) {
+					m := mustOpen(t, path, mmap.ReadWrite)
+					if tt.truncate {
+						if err := os.Truncate(path, int64(page)); err != nil {
+							t.Fatal(err)
+						}
+					}
+					want := tt.wantErr
+					if want == nil && tt.wantN < 16 {
+						want = c.wantEnd
+					}
+					for _, before := range []bool{false, true} {
+						debug.SetPanicOnFault(before)
+						n, err := c.call(m, make([]byte, 16), tt.off)
+						if after := debug.SetPanicOnFault(false); after != before {
+							t.Fatalf("panic-on-fault after the call = %v, want %v (restored)", after, before)
+						}
+						if n != tt.wantN || (want == nil) != (err == nil) || (want != nil && !errors.Is(err, want)) {
+							t.Fatalf("n, err = %d, %v; want %d, %v", n, err, tt.wantN, want)
+						}
+					}
+					if err := m.Close(); err != nil { // every path released its pin
+						t.Fatalf("Close: %v", err)
+					}
+				})
+			})
+		}
 	}
 }
