@@ -19,6 +19,7 @@ type holder struct {
 func hold(p *pins) *holder {
 	h := &holder{letGo: make(chan struct{}), settled: make(chan struct{})}
 	go func() {
+		growStack()
 		h.stripe, h.ok = p.acquire()
 		if !h.ok {
 			close(h.settled)
@@ -31,6 +32,22 @@ func hold(p *pins) *holder {
 	}()
 	<-h.settled
 	return h
+}
+
+// growStack makes the calling goroutine's stack large at once, so that it
+// does not move (to a larger copy) after the goroutine took its stripe:
+// the stack it left would be reused by the next goroutine, which would then
+// probe the same address. (The race detector's runtime needs more stack in
+// a channel operation, so without this every holder took the stripe of the
+// first one under -race.)
+//
+//go:noinline
+func growStack() byte {
+	var b [16 << 10]byte
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b[len(b)-1] + b[len(b)/2]
 }
 
 func (h *holder) release() {
