@@ -13,6 +13,10 @@
 // Two goroutines share a stripe with a chance of one in the stripe count,
 // for as long as both live: the hash spreads goroutines, it cannot keep
 // them apart. Users size their stripes from GOMAXPROCS to keep that rare.
+// A stack that grows moves to a larger copy, and the next goroutine may
+// start on the one it left: a probe taken before the move can equal the
+// newcomer's. Users therefore probe again at every pick instead of keeping
+// a probe.
 package stackprobe
 
 import "unsafe"
