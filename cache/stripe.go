@@ -77,6 +77,9 @@ func (s *stripe) counts() (hits, replaced uint64) {
 // under Cache.mu.
 func (s *stripe) drain(hit, update func(slot uint32)) {
 	h, t := s.head.Load(), s.tail.Load()
+	if h == t {
+		return // nothing buffered: skip the store, a locked instruction on amd64
+	}
 	for ; h != t; h++ {
 		x := s.buf[h&(stripeLen-1)].Swap(0)
 		if x == 0 {
