@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"runtime"
 	"sync/atomic"
 
 	"github.com/patinox/memory/internal/stackprobe"
@@ -95,13 +94,7 @@ func (s *stripe) drain(hit, update func(slot uint32)) {
 }
 
 // newStripes returns a power-of-two number of stripes, about four per P.
-func newStripes() []stripe {
-	n := 1
-	for n < 4*runtime.GOMAXPROCS(0) {
-		n <<= 1
-	}
-	return make([]stripe, n)
-}
+func newStripes() []stripe { return make([]stripe, stackprobe.Stripes(4)) }
 
 // pick returns the calling goroutine's stripe: chosen by its stack address,
 // so a goroutine keeps to one stripe and different goroutines spread out.

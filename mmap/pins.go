@@ -1,8 +1,6 @@
 package mmap
 
 import (
-	"math/bits"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/patinox/memory/internal/stackprobe"
@@ -36,7 +34,6 @@ const closedBit = 1 << 62
 // left, which close sets to the number it found.
 type pins struct {
 	stripes []stripe      // a power of two of them
-	mask    uint32        // len(stripes) − 1
 	left    atomic.Int64  // after close: holders counted minus those gone
 	drained chan struct{} // closed when the last counted holder is gone
 }
@@ -49,9 +46,7 @@ type stripe struct {
 
 // init sizes the stripes for the current GOMAXPROCS.
 func (p *pins) init() {
-	n := min(maxStripes, 1<<bits.Len(uint(stripesPerP*runtime.GOMAXPROCS(0)-1)))
-	p.stripes = make([]stripe, n)
-	p.mask = uint32(n - 1)
+	p.stripes = make([]stripe, min(maxStripes, stackprobe.Stripes(stripesPerP)))
 	p.drained = make(chan struct{})
 }
 
@@ -60,7 +55,7 @@ func (p *pins) init() {
 // nothing and must not release. (A refused add stays in its stripe; nothing
 // reads the stripes' counts after close.)
 func (p *pins) acquire() (*stripe, bool) {
-	s := &p.stripes[stackprobe.Probe()&p.mask]
+	s := &p.stripes[stackprobe.Probe()&uint32(len(p.stripes)-1)]
 	return s, s.n.Add(1)&closedBit == 0
 }
 

@@ -1,6 +1,7 @@
 package stackprobe_test
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 
@@ -69,4 +70,19 @@ func growStack() byte {
 		b[i] = byte(i)
 	}
 	return b[len(b)-1] + b[len(b)/2]
+}
+
+// TestStripes checks the stripe count users size their tables with: the
+// smallest power of two with perP stripes for each P.
+func TestStripes(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 6} {
+		runtime.GOMAXPROCS(procs)
+		for _, perP := range []int{1, 4, 8} {
+			n, want := stackprobe.Stripes(perP), perP*procs
+			if n&(n-1) != 0 || n < want || n >= 2*want {
+				t.Errorf("GOMAXPROCS %d: Stripes(%d) = %d, want the power of two in [%d, %d)", procs, perP, n, want, 2*want)
+			}
+		}
+	}
 }
