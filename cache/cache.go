@@ -12,14 +12,19 @@ import (
 	"github.com/patinox/memory/cache/internal/wheel"
 )
 
-// shard is one part of the key→slot index. Readers take only its read lock.
+// shard is one part of the key→slot index. Readers take only its read lock,
+// or none while it is biased (bias.go); writers take it with lockShard.
 type shard[K comparable] struct {
-	mu    sync.RWMutex // protects following fields (and the keys and values of its slots)
-	index hashindex.Index
+	mu        sync.RWMutex // protects index (and the keys and values of its slots)
+	index     hashindex.Index
+	biased    atomic.Bool   // readers may skip mu (bias.go)
+	slowReads atomic.Uint32 // reads under mu, wrapping
+	lastWrite uint32        // slowReads when the write lock was last taken
+	id        uint32        // 1 + the shard's number: what its readers store in stripe.reading
 	// Pad to 128 bytes (a multiple of the cache line; TestShardSize), so
 	// that one shard's lock word never shares a line with a neighbour's
 	// index: at 88 bytes, readers of different shards slowed each other.
-	_ [72]byte
+	_ [56]byte
 }
 
 // Cache is a bounded, concurrent key-value cache with a pluggable eviction
@@ -128,6 +133,9 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 		w.Weighted() // see Evictor: a weight capacity is not an entry count
 	}
 	c.shards = make([]shard[K], min(len(c.stripes), 256)) // fp skips 8 bits of shard index
+	for i := range c.shards {
+		c.shards[i].id = uint32(i) + 1
+	}
 	c.table.Store(&table[K, V]{})
 	c.self = weak.Make(c)
 	c.hitLocked = c.hit
@@ -157,8 +165,8 @@ func (c *Cache[K, V]) shardOf(h uint64) *shard[K] {
 // (unexpired) entry. It takes no exclusive lock: the hit reaches the policy
 // through a lossy buffer.
 func (c *Cache[K, V]) Get(k K) (V, bool) {
-	v, slot, ok := c.lookup(k, c.idle != 0)
 	st := pick(c.stripes)
+	v, slot, ok := c.lookup(k, st, c.idle != 0)
 	if !ok {
 		st.misses.Add(1)
 		return v, false
@@ -186,12 +194,16 @@ func (c *Cache[K, V]) setColdLocked() {
 	}
 }
 
-// lookup returns k's live value and slot, read under its shard's read lock;
-// touch extends the deadline (ExpireAfterAccess) of a live entry.
-func (c *Cache[K, V]) lookup(k K, touch bool) (v V, slot uint32, ok bool) {
+// lookup returns k's live value and slot, read with writers to its shard
+// excluded (through the bias or the read lock, bias.go), by a reader on
+// stripe st; touch extends the deadline (ExpireAfterAccess) of a live entry.
+func (c *Cache[K, V]) lookup(k K, st *stripe, touch bool) (v V, slot uint32, ok bool) {
 	h := c.hash(k)
 	sh := c.shardOf(h)
-	sh.mu.RLock()
+	fast := sh.tryBiased(st)
+	if !fast {
+		sh.mu.RLock()
+	}
 	slot, ok = c.slotOf(sh, h, k)
 	if ok {
 		ch, i := c.chunkOf(slot), slot&(chunkLen-1)
@@ -209,13 +221,18 @@ func (c *Cache[K, V]) lookup(k K, touch bool) (v V, slot uint32, ok bool) {
 			v = ch.kv[i].value
 		}
 	}
-	sh.mu.RUnlock()
+	if fast {
+		leaveBiased(st)
+	} else {
+		sh.countSlow(c.biasAfter())
+		sh.mu.RUnlock()
+	}
 	return v, slot, ok
 }
 
 // peek is Get without statistics or policy effects.
 func (c *Cache[K, V]) peek(k K) (V, bool) {
-	v, _, ok := c.lookup(k, false)
+	v, _, ok := c.lookup(k, pick(c.stripes), false)
 	return v, ok
 }
 

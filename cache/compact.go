@@ -71,7 +71,7 @@ func (c *Cache[K, V]) moveLocked(from, to uint32, m SlotMover) {
 	k := src.kv[i].key
 	h := c.hash(k)
 	sh := c.shardOf(h)
-	sh.mu.Lock()
+	c.lockShard(sh)
 	dst.kv[j] = src.kv[i]
 	dst.setDeadline(j, src.deadline(i))
 	sh.index.Remove(h, from)

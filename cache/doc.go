@@ -19,9 +19,12 @@
 // deadlines) indexed by sharded open-addressing hash indexes: a key costs one
 // 8-byte index cell plus its key and value, with no allocation per entry
 // (about 69 bytes per uint64 entry at 1M entries with the default policy,
-// otter's is about 89). Readers take only a shard's read lock and record the
-// hit, by slot number, in a striped, lossy read buffer (as Caffeine and
-// otter do). A Set that replaces the value of a live entry, in a cache
+// otter's is about 89). Readers take only a shard's read lock, or no lock
+// at all once the shard has been read many times without a write (reader
+// bias, as in BRAVO: a reader announces itself in its own stripe instead of
+// adding to the lock's shared reader count, and the next writer to the
+// shard waits for such readers to leave), and record the hit, by slot
+// number, in a striped, lossy read buffer (as Caffeine and otter do). A Set that replaces the value of a live entry, in a cache
 // bounded by MaxEntries and without a Registry, cannot change the bound: it
 // swaps the value (and moves the deadline later, if it has one: the timer
 // wheel files an entry again when it finds its deadline moved) under the

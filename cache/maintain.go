@@ -26,7 +26,7 @@ func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) 
 		pending = c.expireLocked(now, pending)
 	}
 	sh := c.shardOf(h)
-	sh.mu.Lock()
+	c.lockShard(sh)
 	s, existed := c.slotOf(sh, h, k)
 	if !existed {
 		s = c.allocLocked()
@@ -139,7 +139,7 @@ func (c *Cache[K, V]) removeLocked(s uint32, why Reason, now int64, pending []re
 	k := ch.kv[i].key
 	h := c.hash(k)
 	sh := c.shardOf(h)
-	sh.mu.Lock()
+	c.lockShard(sh)
 	sh.index.Remove(h, s)
 	v := ch.kv[i].value
 	var zk K

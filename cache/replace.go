@@ -28,7 +28,7 @@ package cache
 // wheel and goes the slow way.
 func (c *Cache[K, V]) replace(k K, v V, h uint64, ttl int64) (old V, ok bool) {
 	sh := c.shardOf(h)
-	sh.mu.Lock()
+	c.lockShard(sh)
 	s, ok := c.slotOf(sh, h, k)
 	if ok {
 		// Deadlines change only under the shard's write lock, except that

@@ -31,6 +31,7 @@ type stripe struct {
 	dropped  atomic.Uint64 // accesses not buffered
 	replaced atomic.Uint64 // fast-path replacements (buffered or dropped)
 	misses   atomic.Uint64
+	reading  atomic.Uint32            // shard.id of the biased shard a reader of this stripe is in, or 0 (bias.go)
 	buf      [stripeLen]atomic.Uint64 // slot+1 of an access, | updateBit for a replacement; 0: empty
 	_        [64]byte                 // keep neighbours off this stripe's last cache line
 }
