@@ -15,7 +15,7 @@ import (
 // waits for in-flight creates (cancelled) and destroys and for the pool's
 // goroutines, and returns every destroy error joined, plus an error wrapping
 // ctx's if leases were still out. Closing a closed pool returns ErrClosed.
-func (p *Pool[T]) Close(ctx context.Context) error {
+func (p *core[T]) Close(ctx context.Context) error {
 	err, first := p.close(ctx)
 	if !first {
 		return ErrClosed
@@ -23,7 +23,7 @@ func (p *Pool[T]) Close(ctx context.Context) error {
 	return errors.Join(err, p.unregister(ctx))
 }
 
-func (p *Pool[T]) close(ctx context.Context) (error, bool) {
+func (p *core[T]) close(ctx context.Context) (error, bool) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -74,7 +74,7 @@ func (p *Pool[T]) close(ctx context.Context) (error, bool) {
 }
 
 // forceClose destroys the connections still leased and returns how many.
-func (p *Pool[T]) forceClose(ctx context.Context) int {
+func (p *core[T]) forceClose(ctx context.Context) int {
 	var forced []*conn[T]
 	p.mu.Lock()
 	for c := range p.all {
@@ -94,7 +94,7 @@ func (p *Pool[T]) forceClose(ctx context.Context) int {
 // Resize changes MaxSize at run time. Growing starts the creates waiters
 // need; shrinking destroys idle connections beyond the new cap at once and
 // leased ones as they are released. It is safe for concurrent use.
-func (p *Pool[T]) Resize(maxSize int) error {
+func (p *core[T]) Resize(maxSize int) error {
 	if maxSize <= 0 {
 		return fmt.Errorf("pool: Resize: maxSize must be > 0, got %d", maxSize)
 	}
@@ -117,7 +117,7 @@ func (p *Pool[T]) Resize(maxSize int) error {
 // capLocked is how many connections the pool may hold now: MaxSize, or
 // under Critical pressure the size it had when the pressure began (at least
 // one), so acquires wait for a connection instead of creating one.
-func (p *Pool[T]) capLocked() int {
+func (p *core[T]) capLocked() int {
 	if p.frozenAt > 0 {
 		return min(p.maxSize, p.frozenAt)
 	}
@@ -128,7 +128,7 @@ func (p *Pool[T]) capLocked() int {
 // memory pressure is High or Critical, and at Critical stops the pool from
 // growing past the size left after the trim until the level drops. It runs
 // on the monitor's goroutine.
-func (p *Pool[T]) onPressure(l pressure.Level) {
+func (p *core[T]) onPressure(l pressure.Level) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {

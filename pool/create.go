@@ -12,7 +12,7 @@ import (
 // covered by creates in flight and to keep MinIdle idle, within MaxSize.
 // While creates are failing it allows a single probing create at a time,
 // after a backoff, so a down backend does not get a reconnect storm.
-func (p *Pool[T]) fillLocked() {
+func (p *core[T]) fillLocked() {
 	if p.closed {
 		return
 	}
@@ -43,7 +43,7 @@ func (p *Pool[T]) fillLocked() {
 // owned by p.wg. The result goes to the head waiter or to idle, whoever
 // asked for it: a create is never abandoned when its requester gives up.
 // w, if not nil, is a FailFast waiter that hears about a failure.
-func (p *Pool[T]) startCreateLocked(w *waitq.Waiter[grant[T]]) {
+func (p *core[T]) startCreateLocked(w *waitq.Waiter[grant[T]]) {
 	p.size++
 	p.creating++
 	p.wg.Add(1)
@@ -53,7 +53,7 @@ func (p *Pool[T]) startCreateLocked(w *waitq.Waiter[grant[T]]) {
 // runCreate creates one connection. gen is the failure count when it
 // started: only the first failure of a batch started together counts as a
 // new consecutive failure (and lengthens the backoff).
-func (p *Pool[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
+func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 	defer p.wg.Done()
 	ctx, cancel := p.ctx, context.CancelFunc(func() {})
 	if p.o.CreateTimeout > 0 {
@@ -93,7 +93,7 @@ func (p *Pool[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 	p.emit(Event{Type: EventCreated})
 }
 
-func (p *Pool[T]) createFailed(w *waitq.Waiter[grant[T]], gen int, err error) {
+func (p *core[T]) createFailed(w *waitq.Waiter[grant[T]], gen int, err error) {
 	p.mu.Lock()
 	p.creating--
 	p.size--

@@ -8,7 +8,7 @@ import (
 
 // retireLocked takes c, which is no longer idle nor leased, out of service:
 // it stays counted in size until its destroy finishes.
-func (p *Pool[T]) retireLocked(c *conn[T], r Reason) *conn[T] {
+func (p *core[T]) retireLocked(c *conn[T], r Reason) *conn[T] {
 	c.state = stateRetired
 	c.reason = r
 	c.lease = nil // lets the lease, and then c, be collected
@@ -20,7 +20,7 @@ func (p *Pool[T]) retireLocked(c *conn[T], r Reason) *conn[T] {
 // destroyAsyncLocked destroys a retired connection on a goroutine owned by
 // p.wg. It is called with p.mu held so that the wg.Add happens before Close
 // can see the pool drained and reach wg.Wait.
-func (p *Pool[T]) destroyAsyncLocked(c *conn[T]) {
+func (p *core[T]) destroyAsyncLocked(c *conn[T]) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -29,14 +29,14 @@ func (p *Pool[T]) destroyAsyncLocked(c *conn[T]) {
 }
 
 // destroyEach destroys retired connections on the calling goroutine.
-func (p *Pool[T]) destroyEach(cs []*conn[T]) {
+func (p *core[T]) destroyEach(cs []*conn[T]) {
 	for _, c := range cs {
 		p.runDestroy(context.WithoutCancel(p.ctx), c)
 	}
 }
 
 // runDestroy destroys a retired connection, then frees its slot.
-func (p *Pool[T]) runDestroy(ctx context.Context, c *conn[T]) error {
+func (p *core[T]) runDestroy(ctx context.Context, c *conn[T]) error {
 	err := p.destroyValue(ctx, c)
 	p.mu.Lock()
 	p.size--
@@ -55,7 +55,7 @@ func (p *Pool[T]) runDestroy(ctx context.Context, c *conn[T]) error {
 }
 
 // destroyLeased destroys the connection of a lease its holder gave up on.
-func (p *Pool[T]) destroyLeased(l *Lease[T], r Reason, cause error) {
+func (p *core[T]) destroyLeased(l *Lease[T], r Reason, cause error) {
 	c := l.c
 	p.mu.Lock()
 	if c.state != stateLeased {
@@ -80,7 +80,7 @@ func (p *Pool[T]) destroyLeased(l *Lease[T], r Reason, cause error) {
 // outageLocked starts an outage: connections created or checked before it
 // are suspect. With a Check they are validated on their next acquire (not
 // pinged one by one now); without one, the idle ones are flushed.
-func (p *Pool[T]) outageLocked() []*conn[T] {
+func (p *core[T]) outageLocked() []*conn[T] {
 	p.epoch++
 	if p.o.Check != nil || len(p.idle) == 0 {
 		return nil
@@ -96,7 +96,7 @@ func (p *Pool[T]) outageLocked() []*conn[T] {
 
 // backoff returns the delay before the next create after n consecutive
 // failures: exponential, capped, with "equal jitter" (half fixed, half random).
-func (p *Pool[T]) backoff(n int) time.Duration {
+func (p *core[T]) backoff(n int) time.Duration {
 	d := p.o.CreateBackoff
 	for i := 1; i < n && d < p.o.MaxCreateBackoff; i++ {
 		d *= 2
@@ -108,7 +108,7 @@ func (p *Pool[T]) backoff(n int) time.Duration {
 func randDuration(n time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(n))) }
 
 // armRetryLocked wakes fillLocked after d, on a goroutine owned by p.wg.
-func (p *Pool[T]) armRetryLocked(d time.Duration) {
+func (p *core[T]) armRetryLocked(d time.Duration) {
 	if p.retrying {
 		return
 	}

@@ -83,7 +83,7 @@ type ObserverFunc func(Event)
 // Observe calls f(e).
 func (f ObserverFunc) Observe(e Event) { f(e) }
 
-func (p *Pool[T]) emit(e Event) {
+func (p *core[T]) emit(e Event) {
 	if p.o.Observer == nil {
 		return
 	}

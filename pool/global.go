@@ -14,13 +14,13 @@ type globalCap[T any] struct {
 	mu       sync.Mutex // protects following fields
 	max      int
 	used     int
-	wanting  []*Pool[T] // sub-pools waiting for a slot, FIFO
+	wanting  []*core[T] // sub-pools waiting for a slot, FIFO
 	evicting int        // evictions started and not yet turned into slots
 }
 
 // take takes a slot for p (whose mu is held), or queues p for the next one
 // and wakes the evictor.
-func (g *globalCap[T]) take(p *Pool[T]) bool {
+func (g *globalCap[T]) take(p *core[T]) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.used < g.max {
@@ -93,11 +93,11 @@ func (g *globalCap[T]) evictionFailed() {
 	g.mu.Unlock()
 }
 
-func (p *Pool[T]) takeGlobalLocked() bool {
+func (p *core[T]) takeGlobalLocked() bool {
 	return p.global == nil || p.global.take(p)
 }
 
-func (p *Pool[T]) putGlobal() {
+func (p *core[T]) putGlobal() {
 	if p.global != nil {
 		p.global.put()
 	}
@@ -105,7 +105,7 @@ func (p *Pool[T]) putGlobal() {
 
 // slotGranted receives a global slot; it reports false (keeping nothing)
 // if p no longer needs it.
-func (p *Pool[T]) slotGranted() bool {
+func (p *core[T]) slotGranted() bool {
 	p.mu.Lock()
 	p.wantSlot = false
 	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
@@ -123,7 +123,7 @@ func (p *Pool[T]) slotGranted() bool {
 
 // evictIdle destroys p's oldest idle connection (reason Evicted) and
 // reports whether there was one.
-func (p *Pool[T]) evictIdle() bool {
+func (p *core[T]) evictIdle() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.idle) == 0 || p.closed {
@@ -136,7 +136,7 @@ func (p *Pool[T]) evictIdle() bool {
 }
 
 // coldness returns when p was last used and whether it has idle connections.
-func (p *Pool[T]) coldness() (lastUse int64, hasIdle bool) {
+func (p *core[T]) coldness() (lastUse int64, hasIdle bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.lastUse.UnixNano(), len(p.idle) > 0

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/patinox/memory/pressure"
 	"github.com/patinox/memory/resource"
@@ -63,7 +64,7 @@ type Keyed[K comparable, T any] struct {
 	wg        sync.WaitGroup
 
 	mu       sync.Mutex // protects following fields
-	pools    map[K]*Pool[T]
+	pools    map[K]*core[T]
 	gone     Stats   // the counters of removed sub-pools (reap.go)
 	reapErrs []error // errors of closing removed sub-pools, for Close
 	closed   bool
@@ -105,7 +106,7 @@ func NewKeyed[K comparable, T any](createFor func(ctx context.Context, key K) (T
 		createFor: createFor, destroy: destroy, o: o,
 		global: &globalCap[T]{kick: make(chan struct{}, 1), max: o.MaxTotal},
 		stop:   make(chan struct{}),
-		pools:  make(map[K]*Pool[T]),
+		pools:  make(map[K]*core[T]),
 	}
 	if _, err := k.options(*new(K)); err != nil {
 		return nil, fmt.Errorf("pool: KeyedOptions: %w", err)
@@ -142,7 +143,7 @@ func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) 
 	return k.acquireRetrying(ctx, key, false)
 }
 
-func (k *Keyed[K, T]) pool(key K) (*Pool[T], error) {
+func (k *Keyed[K, T]) pool(key K) (*core[T], error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.closed {
@@ -156,7 +157,7 @@ func (k *Keyed[K, T]) pool(key K) (*Pool[T], error) {
 		return nil, err
 	}
 	create := func(ctx context.Context) (T, error) { return k.createFor(ctx, key) }
-	p, err := newPool(create, k.destroy, o, k.global)
+	p, err := newPool(create, k.destroy, o, k.global, weak.Pointer[Pool[T]]{})
 	if err != nil {
 		return nil, err
 	}
@@ -188,14 +189,14 @@ func (k *Keyed[K, T]) evictor() {
 }
 
 // coldest returns the sub-pool with idle connections used least recently.
-func (k *Keyed[K, T]) coldest() *Pool[T] {
+func (k *Keyed[K, T]) coldest() *core[T] {
 	k.mu.Lock()
-	pools := make([]*Pool[T], 0, len(k.pools))
+	pools := make([]*core[T], 0, len(k.pools))
 	for _, p := range k.pools {
 		pools = append(pools, p)
 	}
 	k.mu.Unlock()
-	var best *Pool[T]
+	var best *core[T]
 	var bestUse int64
 	for _, p := range pools {
 		if use, idle := p.coldness(); idle && (best == nil || use < bestUse) {
@@ -208,7 +209,7 @@ func (k *Keyed[K, T]) coldest() *Pool[T] {
 // Stats returns totals and per-key snapshots.
 func (k *Keyed[K, T]) Stats() KeyedStats[K] {
 	k.mu.Lock()
-	pools := make(map[K]*Pool[T], len(k.pools))
+	pools := make(map[K]*core[T], len(k.pools))
 	for key, p := range k.pools {
 		pools[key] = p
 	}
@@ -249,7 +250,7 @@ func (k *Keyed[K, T]) Close(ctx context.Context) error {
 		return ErrClosed
 	}
 	k.closed = true
-	pools := make([]*Pool[T], 0, len(k.pools))
+	pools := make([]*core[T], 0, len(k.pools))
 	for _, p := range k.pools {
 		pools = append(pools, p)
 	}

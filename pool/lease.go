@@ -21,7 +21,7 @@ const (
 // except value and created, which never change, and the fields that only the
 // current holder touches (documented).
 type conn[T any] struct {
-	p       *Pool[T]
+	p       *core[T]
 	value   T
 	created time.Time
 	expires time.Time // zero: no lifetime
@@ -70,7 +70,7 @@ func (l *Lease[T]) Destroy() { l.c.p.destroyLeased(l, Broken, nil) }
 
 // newConn wraps a created value with its lease and lifetime, tracks it with
 // the registry when one is set, and arms the unreachable-lease detector.
-func (p *Pool[T]) newConn(v T) (*conn[T], error) {
+func (p *core[T]) newConn(v T) (*conn[T], error) {
 	now := time.Now()
 	c := &conn[T]{p: p, value: v, created: now, checked: now, idleSince: now}
 	if p.o.MaxLifetime > 0 {

@@ -5,12 +5,13 @@ import (
 	"runtime"
 	"sync"
 	"time"
+	"weak"
 )
 
 // maintain runs the periodic sweep (lifetimes, idle times, background
 // checks, leak reports). It exists only when an option needs it and stops
 // when Close closes p.stop.
-func (p *Pool[T]) maintain(d time.Duration) {
+func (p *core[T]) maintain(d time.Duration) {
 	defer p.wg.Done()
 	t := time.NewTicker(d)
 	defer t.Stop()
@@ -19,15 +20,25 @@ func (p *Pool[T]) maintain(d time.Duration) {
 		case <-p.stop:
 			return
 		case <-t.C:
+			if p.abandoned() {
+				// Close waits for this goroutine (p.wg): close from another.
+				go p.Close(context.Background())
+				return
+			}
 			p.sweep()
 		}
 	}
 }
 
+// abandoned reports whether the Pool handed out for p became unreachable.
+func (p *core[T]) abandoned() bool {
+	return p.owner != (weak.Pointer[Pool[T]]{}) && p.owner.Value() == nil
+}
+
 // sweep destroys expired idle connections (keeping MinIdle against idle
 // timeouts), takes the ones due for a check out of idle, and reports leases
 // held past LeakThreshold.
-func (p *Pool[T]) sweep() {
+func (p *core[T]) sweep() {
 	now := time.Now()
 	var due []*conn[T]
 	p.mu.Lock()
@@ -67,7 +78,7 @@ type leakReport struct {
 	pcs []uintptr
 }
 
-func (p *Pool[T]) leaksLocked(now time.Time) []leakReport {
+func (p *core[T]) leaksLocked(now time.Time) []leakReport {
 	if p.o.LeakThreshold <= 0 {
 		return nil
 	}
@@ -89,7 +100,7 @@ func (p *Pool[T]) leaksLocked(now time.Time) []leakReport {
 }
 
 // recordAcquire notes when and where a lease was taken (LeakThreshold > 0).
-func (p *Pool[T]) recordAcquire(c *conn[T]) {
+func (p *core[T]) recordAcquire(c *conn[T]) {
 	var pcs [32]uintptr
 	n := runtime.Callers(4, pcs[:])
 	now := time.Now()
@@ -99,14 +110,14 @@ func (p *Pool[T]) recordAcquire(c *conn[T]) {
 	p.mu.Unlock()
 }
 
-func (p *Pool[T]) emitLeakReturned(held time.Duration) {
+func (p *core[T]) emitLeakReturned(held time.Duration) {
 	if held > 0 {
 		p.emit(Event{Type: EventLeakReturned, Held: held})
 	}
 }
 
 // checkIdle runs the background check of c, taken out of idle by sweep.
-func (p *Pool[T]) checkIdle(c *conn[T]) {
+func (p *core[T]) checkIdle(c *conn[T]) {
 	var err error
 	p.mu.Lock()
 	closed := p.closed
@@ -141,7 +152,7 @@ func (p *Pool[T]) checkIdle(c *conn[T]) {
 // the lease is good; false (and no error) if the connection was bad and
 // destroyed, so the caller tries again; an error if ctx ended, in which case
 // the connection, whose check was interrupted, is destroyed too.
-func (p *Pool[T]) checkOnAcquire(ctx context.Context, l *Lease[T]) (bool, error) {
+func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T]) (bool, error) {
 	err := p.runCheck(ctx, l.c)
 	if err == nil {
 		p.mu.Lock()
@@ -159,7 +170,7 @@ func (p *Pool[T]) checkOnAcquire(ctx context.Context, l *Lease[T]) (bool, error)
 	return false, nil
 }
 
-func (p *Pool[T]) runCheck(ctx context.Context, c *conn[T]) error {
+func (p *core[T]) runCheck(ctx context.Context, c *conn[T]) error {
 	if p.o.CheckTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.o.CheckTimeout)
@@ -168,7 +179,7 @@ func (p *Pool[T]) runCheck(ctx context.Context, c *conn[T]) error {
 	return p.o.Check(ctx, c.value)
 }
 
-func (p *Pool[T]) runReset(c *conn[T]) error {
+func (p *core[T]) runReset(c *conn[T]) error {
 	ctx := context.Background()
 	if p.o.CheckTimeout > 0 {
 		var cancel context.CancelFunc
@@ -182,14 +193,14 @@ func (p *Pool[T]) runReset(c *conn[T]) error {
 // runtime cleanup only enqueues (and starts the drainer if none runs); the
 // drainer, owned by p.wg, recovers the slots.
 type leakQueue[T any] struct {
-	p       *Pool[T]
+	p       *core[T]
 	mu      sync.Mutex // protects following fields
 	q       []*conn[T]
 	running bool
 	closed  bool
 }
 
-func (lq *leakQueue[T]) init(p *Pool[T]) { lq.p = p }
+func (lq *leakQueue[T]) init(p *core[T]) { lq.p = p }
 
 func (lq *leakQueue[T]) push(c *conn[T]) {
 	// Most cleanups are for the leases of destroyed connections: ignore
@@ -243,7 +254,7 @@ func (lq *leakQueue[T]) close() {
 
 // recoverUnreleased destroys the connection of a lease that was dropped
 // unreleased (its state is unknown) and frees its slot.
-func (p *Pool[T]) recoverUnreleased(c *conn[T]) {
+func (p *core[T]) recoverUnreleased(c *conn[T]) {
 	p.mu.Lock()
 	if c.state != stateLeased {
 		p.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/patinox/memory/pool/internal/waitq"
 )
@@ -20,13 +21,28 @@ var (
 
 // Pool is a pool of connections of type T. It is safe for concurrent use.
 // Waiters are served strictly first in, first out, by direct hand-off.
+//
+// A Pool with a background goroutine (any of MaxLifetime, MaxIdleTime,
+// CheckInterval, LeakThreshold) that its owner drops without Close is
+// closed by that goroutine at its first tick after the garbage collector
+// finds the Pool unreachable (as by Close with a context that never ends:
+// leases still held are awaited), so that the goroutine and the idle
+// connections do not outlive it. Close it all the same: that is
+// deterministic, returns the destroy errors, and is the only way for a Pool
+// without such options.
 type Pool[T any] struct {
+	*core[T] // the connections, leases and goroutines refer to this, never to the Pool
+}
+
+// core is the pool itself; see Pool.
+type core[T any] struct {
 	create  func(context.Context) (T, error)
 	destroy func(context.Context, T) error
 	o       Options[T]
 	stamp   bool          // acquire/release need time.Now (lifetimes, idle times)
 	global  *globalCap[T] // set for the sub-pools of a Keyed
 	reg     *registration
+	owner   weak.Pointer[Pool[T]] // the Pool handed to the caller (zero for a Keyed's sub-pool)
 
 	ctx    context.Context // cancelled by Close: bounds creates and background checks
 	cancel context.CancelFunc
@@ -70,7 +86,8 @@ type grant[T any] struct {
 
 // New returns a pool that opens connections with create and closes them
 // with destroy. Both are called without any pool lock held, create on a
-// background goroutine. opts may be nil. The caller must Close the pool.
+// background goroutine. opts may be nil. The caller must Close the pool
+// (see Pool for one dropped without Close).
 func New[T any](create func(ctx context.Context) (T, error), destroy func(ctx context.Context, v T) error, opts *Options[T]) (*Pool[T], error) {
 	if create == nil {
 		return nil, errors.New("pool: New: create must not be nil")
@@ -82,12 +99,20 @@ func New[T any](create func(ctx context.Context) (T, error), destroy func(ctx co
 	if err != nil {
 		return nil, err
 	}
-	return newPool(create, destroy, o, nil)
+	h := new(Pool[T])
+	c, err := newPool(create, destroy, o, nil, weak.Make(h))
+	if err != nil {
+		return nil, err
+	}
+	h.core = c
+	return h, nil
 }
 
-func newPool[T any](create func(context.Context) (T, error), destroy func(context.Context, T) error, o Options[T], g *globalCap[T]) (*Pool[T], error) {
-	p := &Pool[T]{
-		create: create, destroy: destroy, o: o, global: g,
+// newPool returns a pool; owner is its Pool, or zero for a Keyed's
+// sub-pool.
+func newPool[T any](create func(context.Context) (T, error), destroy func(context.Context, T) error, o Options[T], g *globalCap[T], owner weak.Pointer[Pool[T]]) (*core[T], error) {
+	p := &core[T]{
+		create: create, destroy: destroy, o: o, global: g, owner: owner,
 		stamp:   o.MaxLifetime > 0 || o.MaxIdleTime > 0 || o.CheckIdleAfter > 0 || o.CheckInterval > 0 || g != nil,
 		stop:    make(chan struct{}),
 		all:     make(map[*conn[T]]struct{}),
@@ -117,7 +142,7 @@ func newPool[T any](create func(context.Context) (T, error), destroy func(contex
 // or until ctx ends; if creates are failing meanwhile, the error wraps both
 // ctx.Err() and the last create error. The caller must call Release or
 // Destroy on the lease exactly once.
-func (p *Pool[T]) Acquire(ctx context.Context) (*Lease[T], error) {
+func (p *core[T]) Acquire(ctx context.Context) (*Lease[T], error) {
 	return p.acquire(ctx, true)
 }
 
@@ -125,11 +150,11 @@ func (p *Pool[T]) Acquire(ctx context.Context) (*Lease[T], error) {
 // connection or creates one (waiting only for that create, and returning its
 // error), and returns ErrExhausted when the pool is at MaxSize with nothing
 // idle, when others are already waiting, or while creates are failing.
-func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
+func (p *core[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
 	return p.acquire(ctx, false)
 }
 
-func (p *Pool[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
+func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -154,7 +179,7 @@ func (p *Pool[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 	}
 }
 
-func (p *Pool[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error) {
+func (p *core[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error) {
 	p.mu.Lock()
 	if p.retired {
 		p.mu.Unlock()
@@ -186,7 +211,7 @@ func (p *Pool[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error)
 }
 
 // tryCreateLocked is TryAcquire's path when nothing is idle. It unlocks p.mu.
-func (p *Pool[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
+func (p *core[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
 	if p.waiters.Len() > 0 || p.size >= p.capLocked() || p.failures > 0 || !p.takeGlobalLocked() {
 		err := ErrExhausted
 		if p.failures > 0 {
@@ -203,7 +228,7 @@ func (p *Pool[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
 }
 
 // await waits for w's grant or for ctx to end.
-func (p *Pool[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]]) (*Lease[T], error) {
+func (p *core[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]]) (*Lease[T], error) {
 	select {
 	case g := <-w.C():
 		p.recycle(w)
@@ -235,13 +260,13 @@ func (p *Pool[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]]) (*Lease[
 
 // recycle reuses w unless a create goroutine still holds it (FailFast
 // waiters of TryAcquire are left to the garbage collector).
-func (p *Pool[T]) recycle(w *waitq.Waiter[grant[T]]) {
+func (p *core[T]) recycle(w *waitq.Waiter[grant[T]]) {
 	if !w.FailFast {
 		p.waiters.Recycle(w)
 	}
 }
 
-func (p *Pool[T]) timeoutErrLocked(ctx context.Context) error {
+func (p *core[T]) timeoutErrLocked(ctx context.Context) error {
 	err := context.Cause(ctx)
 	if p.failures > 0 && p.lastErr != nil {
 		return fmt.Errorf("pool: acquire: %w (creates failing: %w)", err, p.lastErr)
@@ -251,7 +276,7 @@ func (p *Pool[T]) timeoutErrLocked(ctx context.Context) error {
 
 // popIdleLocked pops the most recently used idle connection that has not
 // expired; expired ones it meets are destroyed in the background.
-func (p *Pool[T]) popIdleLocked() *conn[T] {
+func (p *core[T]) popIdleLocked() *conn[T] {
 	var now time.Time
 	if p.stamp {
 		now = time.Now()
@@ -270,7 +295,7 @@ func (p *Pool[T]) popIdleLocked() *conn[T] {
 }
 
 // expiredLocked reports whether c must be destroyed rather than used.
-func (p *Pool[T]) expiredLocked(c *conn[T], now time.Time) (Reason, bool) {
+func (p *core[T]) expiredLocked(c *conn[T], now time.Time) (Reason, bool) {
 	switch {
 	case !c.expires.IsZero() && !now.Before(c.expires):
 		return Lifetime, true
@@ -283,7 +308,7 @@ func (p *Pool[T]) expiredLocked(c *conn[T], now time.Time) (Reason, bool) {
 }
 
 // leaseLocked marks c leased and returns its lease. now may be zero.
-func (p *Pool[T]) leaseLocked(c *conn[T], now time.Time) *Lease[T] {
+func (p *core[T]) leaseLocked(c *conn[T], now time.Time) *Lease[T] {
 	if p.stamp && now.IsZero() {
 		now = time.Now()
 	}
@@ -315,7 +340,7 @@ func (h handoff[T]) send() {
 // putLocked gives c, which is not idle and not leased, to the head waiter or
 // makes it idle. A connection is never idle while someone waits. The caller
 // must call send on the result after unlocking p.mu.
-func (p *Pool[T]) putLocked(c *conn[T]) handoff[T] {
+func (p *core[T]) putLocked(c *conn[T]) handoff[T] {
 	if w := p.waiters.Take(); w != nil {
 		now := time.Now()
 		p.s.waitTime += now.Sub(w.Since)
@@ -333,7 +358,7 @@ func (p *Pool[T]) putLocked(c *conn[T]) handoff[T] {
 }
 
 // release returns a leased connection to the pool (Lease.Release).
-func (p *Pool[T]) release(l *Lease[T], reset bool) {
+func (p *core[T]) release(l *Lease[T], reset bool) {
 	c := l.c
 	if reset && p.o.Reset != nil && p.leased(c) {
 		if err := p.runReset(c); err != nil {
@@ -374,19 +399,19 @@ func (p *Pool[T]) release(l *Lease[T], reset bool) {
 
 // leased reports whether c is still leased (not destroyed under its holder
 // by Close or the registry).
-func (p *Pool[T]) leased(c *conn[T]) bool {
+func (p *core[T]) leased(c *conn[T]) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return c.state == stateLeased
 }
 
 // putBack returns a lease that was granted to a waiter that gave up.
-func (p *Pool[T]) putBack(l *Lease[T]) { p.release(l, false) }
+func (p *core[T]) putBack(l *Lease[T]) { p.release(l, false) }
 
 // signalDrainedLocked tells a Close waiting for leases that none is left.
 // Callers call it last before unlocking, after any p.wg.Add, so that Close
 // reaches wg.Wait only after those Adds.
-func (p *Pool[T]) signalDrainedLocked() {
+func (p *core[T]) signalDrainedLocked() {
 	if p.closed && p.inUse == 0 && p.drained != nil {
 		close(p.drained)
 		p.drained = nil
@@ -395,7 +420,7 @@ func (p *Pool[T]) signalDrainedLocked() {
 
 // unleaseLocked ends c's lease. It returns a non-zero held duration if the
 // lease had been reported as a leak.
-func (p *Pool[T]) unleaseLocked(c *conn[T], l *Lease[T]) time.Duration {
+func (p *core[T]) unleaseLocked(c *conn[T], l *Lease[T]) time.Duration {
 	c.lease = l
 	c.state = stateReturned
 	p.inUse--

@@ -25,13 +25,13 @@ import (
 var errRetired = errors.New("pool: sub-pool retired")
 
 // emptyLocked reports whether p holds nothing (see above). Called with p.mu.
-func (p *Pool[T]) emptyLocked() bool {
+func (p *core[T]) emptyLocked() bool {
 	return p.size == 0 && p.waiters.Len() == 0 && p.failures == 0 && !p.retrying &&
 		!p.wantSlot && !p.closed && !p.retired
 }
 
 // retireIfEmpty marks p retired if it is empty.
-func (p *Pool[T]) retireIfEmpty() bool {
+func (p *core[T]) retireIfEmpty() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.emptyLocked() {
@@ -43,7 +43,7 @@ func (p *Pool[T]) retireIfEmpty() bool {
 
 // noteEmpty tells p's Keyed that p became empty (called without p.mu, after
 // an unlock where emptyLocked held). A plain Pool has no onEmpty.
-func (p *Pool[T]) noteEmpty(empty bool) {
+func (p *core[T]) noteEmpty(empty bool) {
 	if empty && p.onEmpty != nil {
 		p.onEmpty()
 	}
@@ -51,7 +51,7 @@ func (p *Pool[T]) noteEmpty(empty bool) {
 
 // reap removes key's sub-pool p if it is still the key's and empty; its
 // counters stay in the Keyed's totals.
-func (k *Keyed[K, T]) reap(key K, p *Pool[T]) {
+func (k *Keyed[K, T]) reap(key K, p *core[T]) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.closed || k.pools[key] != p || !p.retireIfEmpty() {

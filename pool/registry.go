@@ -17,7 +17,7 @@ type registration struct {
 // register tracks the pool itself; its cleanup closes the pool. Connections
 // are tracked by trackConn and depend on it, so Registry.Shutdown destroys
 // them first.
-func (p *Pool[T]) register() error {
+func (p *core[T]) register() error {
 	r := p.o.Registry
 	if r == nil {
 		return nil
@@ -35,7 +35,7 @@ func (p *Pool[T]) register() error {
 
 // unregister releases the pool's registry entry after a direct Close (its
 // cleanup then finds the pool closed and does nothing).
-func (p *Pool[T]) unregister(ctx context.Context) error {
+func (p *core[T]) unregister(ctx context.Context) error {
 	if p.reg == nil {
 		return nil
 	}
@@ -50,7 +50,7 @@ func (p *Pool[T]) unregister(ctx context.Context) error {
 // cleanup is the pool's destroy: it runs exactly once, whether the pool
 // destroys c (through destroyValue) or the registry does (Shutdown,
 // ReleaseMatching), in which case the pool forgets c.
-func (p *Pool[T]) trackConn(c *conn[T]) error {
+func (p *core[T]) trackConn(c *conn[T]) error {
 	if p.reg == nil {
 		return nil
 	}
@@ -67,7 +67,7 @@ func (p *Pool[T]) trackConn(c *conn[T]) error {
 }
 
 // destroyValue runs destroy for c exactly once.
-func (p *Pool[T]) destroyValue(ctx context.Context, c *conn[T]) error {
+func (p *core[T]) destroyValue(ctx context.Context, c *conn[T]) error {
 	if c.guard == nil {
 		return p.destroy(ctx, c.value)
 	}
@@ -80,7 +80,7 @@ func (p *Pool[T]) destroyValue(ctx context.Context, c *conn[T]) error {
 
 // forget handles a connection destroyed by the registry rather than by the
 // pool: if the pool still counts it, it stops counting it now.
-func (p *Pool[T]) forget(c *conn[T]) {
+func (p *core[T]) forget(c *conn[T]) {
 	p.mu.Lock()
 	switch c.state {
 	case stateIdle:

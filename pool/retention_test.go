@@ -303,3 +303,59 @@ func mustOK(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestDroppedPoolIsClosed: a Pool with a background goroutine that its
+// owner drops without Close is closed by that goroutine at its next tick:
+// its idle connection is destroyed (reason Closed) and every goroutine of
+// the pool ends (synctest.Test fails if one is left in the bubble). A Pool
+// still referenced is not closed.
+func TestDroppedPoolIsClosed(t *testing.T) {
+	const life = 10 * time.Hour // tick: 5 h; nothing expires in this test
+	ctx := context.Background()
+	open := func(t *testing.T) (*pool.Pool[*rconn], <-chan pool.Reason) {
+		obs, destroyed := destroyedEvents()
+		p, err := pool.New(createRconn, destroyRconn, &pool.Options[*rconn]{MaxSize: 2, MaxLifetime: life, Observer: obs})
+		mustOK(t, err)
+		l, err := p.Acquire(ctx)
+		mustOK(t, err)
+		l.Release() // one idle connection
+		return p, destroyed
+	}
+	t.Run("dropped", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			p, destroyed := open(t)
+			w := weak.Make(p)
+			p = nil
+			if !gcUntilUnreachable(w) {
+				t.Fatal("the dropped Pool is still reachable")
+			}
+			advance(life / 2)
+			synctest.Wait()
+			select {
+			case got := <-destroyed:
+				if got != pool.Closed {
+					t.Errorf("idle connection destroyed with reason %v, want %v", got, pool.Closed)
+				}
+			default:
+				t.Error("the idle connection of the dropped Pool was not destroyed")
+			}
+		})
+	})
+	t.Run("kept", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			p, destroyed := open(t)
+			runtime.GC()
+			advance(life / 2)
+			synctest.Wait()
+			select {
+			case got := <-destroyed:
+				t.Errorf("a Pool still referenced lost its idle connection (reason %v)", got)
+			default:
+			}
+			l, err := p.Acquire(ctx)
+			mustOK(t, err)
+			l.Release()
+			mustOK(t, p.Close(ctx))
+		})
+	})
+}

@@ -56,7 +56,7 @@ type counters struct {
 
 // Stats returns a snapshot of the pool's state and counters. It is safe for
 // concurrent use.
-func (p *Pool[T]) Stats() Stats {
+func (p *core[T]) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	d := p.s.destroyed
