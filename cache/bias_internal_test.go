@@ -23,6 +23,14 @@ func newBiasCache(t interface{ Fatal(...any) }, n int) *Cache[int, [2]uint64] {
 	return c
 }
 
+// biasedCache returns a cache holding key 0 and key 0's shard, biased.
+func biasedCache(t *testing.T) (*Cache[int, [2]uint64], *shard[int]) {
+	c := newBiasCache(t, 1)
+	sh := c.shardFor(0)
+	sh.biased.Store(true)
+	return c, sh
+}
+
 // shardFor returns the shard that holds k.
 func (c *Cache[K, V]) shardFor(k K) *shard[K] { return c.shardOf(c.hash(k)) }
 
@@ -67,10 +75,8 @@ func TestBiasGrantedAfterReadsRevokedByWrite(t *testing.T) {
 // TestRevokeWaitsForBiasedReader: a writer to a biased shard does not get
 // in while a reader is inside through the bias, and gets in once it left.
 func TestRevokeWaitsForBiasedReader(t *testing.T) {
-	c := newBiasCache(t, 1)
+	c, sh := biasedCache(t)
 	defer c.Close()
-	sh := c.shardFor(0)
-	sh.biased.Store(true)
 	st := &c.stripes[0]
 	if !sh.tryBiased(st) {
 		t.Fatal("tryBiased refused a biased shard with a free stripe")
@@ -105,10 +111,8 @@ func TestRevokeWaitsForBiasedReader(t *testing.T) {
 // TestBiasedStripeTaken: a reader whose stripe another reader holds takes
 // the read lock, and reads correctly.
 func TestBiasedStripeTaken(t *testing.T) {
-	c := newBiasCache(t, 1)
+	c, sh := biasedCache(t)
 	defer c.Close()
-	sh := c.shardFor(0)
-	sh.biased.Store(true)
 	for i := range c.stripes {
 		c.stripes[i].reading.Store(^uint32(0)) // every stripe busy
 	}
