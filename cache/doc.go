@@ -24,7 +24,8 @@
 // bias, as in BRAVO: a reader announces itself in its own stripe instead of
 // adding to the lock's shared reader count, and the next writer to the
 // shard waits for such readers to leave), and record the hit, by slot
-// number, in a striped, lossy read buffer (as Caffeine and otter do). A Set that replaces the value of a live entry, in a cache
+// number, in a striped, lossy read buffer (as Caffeine and otter do). A
+// Set that replaces the value of a live entry, in a cache
 // bounded by MaxEntries and without a Registry, cannot change the bound: it
 // swaps the value (and moves the deadline later, if it has one: the timer
 // wheel files an entry again when it finds its deadline moved) under the
