@@ -141,3 +141,34 @@ func BenchmarkCompact(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteBiased measures what the reader bias costs a writer: a Set
+// that replaces a value in a shard that reads have biased (it revokes the
+// bias and looks at every stripe) against one in a shard that is not
+// biased. Each op is biasAfter reads and one Set; ns/set times the Set
+// alone.
+func BenchmarkWriteBiased(b *testing.B) {
+	for _, biased := range []bool{false, true} {
+		b.Run(fmt.Sprintf("biased=%v", biased), func(b *testing.B) {
+			c := benchCache(b, 1<<10)
+			sh := c.shardOf(c.hash(0))
+			reads := int(c.biasAfter())
+			if !biased {
+				reads-- // one short of the bias
+			}
+			var set time.Duration
+			for b.Loop() {
+				for range reads {
+					c.Get(0)
+				}
+				if sh.biased.Load() != biased {
+					b.Fatalf("biased = %v, want %v", !biased, biased)
+				}
+				t0 := time.Now()
+				c.Set(0, 0)
+				set += time.Since(t0)
+			}
+			b.ReportMetric(float64(set.Nanoseconds())/float64(b.N), "ns/set")
+		})
+	}
+}
