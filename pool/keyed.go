@@ -55,13 +55,27 @@ type KeyedOptions[K comparable, T any] struct {
 // connection, no waiter and no failing create (its last connection expired,
 // was evicted or destroyed); the key's next Acquire makes a new one. It is
 // safe for concurrent use.
+//
+// A Keyed whose sub-pools have a background goroutine (any of MaxLifetime,
+// MaxIdleTime, CheckInterval, LeakThreshold) that its owner drops without
+// Close is closed as a dropped Pool is (see Pool), by the first sub-pool
+// goroutine to tick after the garbage collector found the Keyed
+// unreachable. Without a sub-pool (none yet, or all removed when empty)
+// nothing ticks, and the Keyed's own goroutine stays until Close. Close it
+// all the same.
 type Keyed[K comparable, T any] struct {
+	*keyed[K, T] // everything inside refers to this, never to the Keyed
+}
+
+// keyed is the keyed pool itself; see Keyed.
+type keyed[K comparable, T any] struct {
 	createFor func(context.Context, K) (T, error)
 	destroy   func(context.Context, T) error
 	o         KeyedOptions[K, T]
 	global    *globalCap[T]
 	stop      chan struct{}
 	wg        sync.WaitGroup
+	owner     weak.Pointer[Keyed[K, T]] // the Keyed handed to the caller
 
 	mu       sync.Mutex // protects following fields
 	pools    map[K]*core[T]
@@ -102,8 +116,9 @@ func NewKeyed[K comparable, T any](createFor func(ctx context.Context, key K) (T
 	if o.MaxTotal == 0 {
 		o.MaxTotal = 8 * o.MaxPerKey
 	}
-	k := &Keyed[K, T]{
-		createFor: createFor, destroy: destroy, o: o,
+	h := new(Keyed[K, T])
+	k := &keyed[K, T]{
+		createFor: createFor, destroy: destroy, o: o, owner: weak.Make(h),
 		global: &globalCap[T]{kick: make(chan struct{}, 1), max: o.MaxTotal},
 		stop:   make(chan struct{}),
 		pools:  make(map[K]*core[T]),
@@ -113,10 +128,11 @@ func NewKeyed[K comparable, T any](createFor func(ctx context.Context, key K) (T
 	}
 	k.wg.Add(1)
 	go k.evictor()
-	return k, nil
+	h.keyed = k
+	return h, nil
 }
 
-func (k *Keyed[K, T]) options(key K) (Options[T], error) {
+func (k *keyed[K, T]) options(key K) (Options[T], error) {
 	o := &Options[T]{
 		MaxSize: k.o.MaxPerKey, MaxLifetime: k.o.MaxLifetime, LifetimeJitter: k.o.LifetimeJitter,
 		MaxIdleTime: k.o.MaxIdleTime, Check: k.o.Check, CheckIdleAfter: k.o.CheckIdleAfter,
@@ -134,16 +150,16 @@ func (k *Keyed[K, T]) options(key K) (Options[T], error) {
 
 // Acquire returns a lease on a connection for key, waiting FIFO behind the
 // key's other waiters. See Pool.Acquire.
-func (k *Keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
+func (k *keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
 	return k.acquireRetrying(ctx, key, true)
 }
 
 // TryAcquire is Acquire without waiting. See Pool.TryAcquire.
-func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
+func (k *keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
 	return k.acquireRetrying(ctx, key, false)
 }
 
-func (k *Keyed[K, T]) pool(key K) (*core[T], error) {
+func (k *keyed[K, T]) pool(key K) (*core[T], error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.closed {
@@ -157,7 +173,7 @@ func (k *Keyed[K, T]) pool(key K) (*core[T], error) {
 		return nil, err
 	}
 	create := func(ctx context.Context) (T, error) { return k.createFor(ctx, key) }
-	p, err := newPool(create, k.destroy, o, k.global, weak.Pointer[Pool[T]]{})
+	p, err := newPool(create, k.destroy, o, k.global, k.dropped)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +187,7 @@ func (k *Keyed[K, T]) pool(key K) (*core[T], error) {
 // evictor makes room under MaxTotal: while a key waits for a slot that no
 // eviction in progress will free, it destroys the idle connection of the
 // coldest key. It stops at Close.
-func (k *Keyed[K, T]) evictor() {
+func (k *keyed[K, T]) evictor() {
 	defer k.wg.Done()
 	for {
 		select {
@@ -189,7 +205,7 @@ func (k *Keyed[K, T]) evictor() {
 }
 
 // coldest returns the sub-pool with idle connections used least recently.
-func (k *Keyed[K, T]) coldest() *core[T] {
+func (k *keyed[K, T]) coldest() *core[T] {
 	k.mu.Lock()
 	pools := make([]*core[T], 0, len(k.pools))
 	for _, p := range k.pools {
@@ -207,7 +223,7 @@ func (k *Keyed[K, T]) coldest() *core[T] {
 }
 
 // Stats returns totals and per-key snapshots.
-func (k *Keyed[K, T]) Stats() KeyedStats[K] {
+func (k *keyed[K, T]) Stats() KeyedStats[K] {
 	k.mu.Lock()
 	pools := make(map[K]*core[T], len(k.pools))
 	for key, p := range k.pools {
@@ -241,9 +257,19 @@ func (s *Stats) add(o Stats) {
 	s.Destroyed.add(o.Destroyed)
 }
 
+// dropped is the sub-pools' owner check (see core.owner): it reports
+// whether the Keyed became unreachable, and if so, starts its Close.
+func (k *keyed[K, T]) dropped(*core[T]) bool {
+	if k.owner.Value() != nil {
+		return false
+	}
+	go k.Close(context.Background())
+	return true
+}
+
 // Close closes every key's pool (see Pool.Close), concurrently, bounded by
 // ctx, and joins their errors. Closing twice returns ErrClosed.
-func (k *Keyed[K, T]) Close(ctx context.Context) error {
+func (k *keyed[K, T]) Close(ctx context.Context) error {
 	k.mu.Lock()
 	if k.closed {
 		k.mu.Unlock()

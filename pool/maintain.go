@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-	"weak"
 )
 
 // maintain runs the periodic sweep (lifetimes, idle times, background
@@ -20,19 +19,12 @@ func (p *core[T]) maintain(d time.Duration) {
 		case <-p.stop:
 			return
 		case <-t.C:
-			if p.abandoned() {
-				// Close waits for this goroutine (p.wg): close from another.
-				go p.Close(context.Background())
-				return
+			if p.owner(p) {
+				return // dropped: owner started Close, which waits for us
 			}
 			p.sweep()
 		}
 	}
-}
-
-// abandoned reports whether the Pool handed out for p became unreachable.
-func (p *core[T]) abandoned() bool {
-	return p.owner != (weak.Pointer[Pool[T]]{}) && p.owner.Value() == nil
 }
 
 // sweep destroys expired idle connections (keeping MinIdle against idle

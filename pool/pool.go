@@ -42,7 +42,10 @@ type core[T any] struct {
 	stamp   bool          // acquire/release need time.Now (lifetimes, idle times)
 	global  *globalCap[T] // set for the sub-pools of a Keyed
 	reg     *registration
-	owner   weak.Pointer[Pool[T]] // the Pool handed to the caller (zero for a Keyed's sub-pool)
+	// owner reports whether the Pool or Keyed handed to the caller became
+	// unreachable, and if so starts its Close; the sweep goroutine then
+	// returns (maintain.go).
+	owner func(*core[T]) (dropped bool)
 
 	ctx    context.Context // cancelled by Close: bounds creates and background checks
 	cancel context.CancelFunc
@@ -100,7 +103,14 @@ func New[T any](create func(ctx context.Context) (T, error), destroy func(ctx co
 		return nil, err
 	}
 	h := new(Pool[T])
-	c, err := newPool(create, destroy, o, nil, weak.Make(h))
+	w := weak.Make(h)
+	c, err := newPool(create, destroy, o, nil, func(p *core[T]) bool {
+		if w.Value() != nil {
+			return false
+		}
+		go p.Close(context.Background()) // it waits for the sweep goroutine
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -108,9 +118,8 @@ func New[T any](create func(ctx context.Context) (T, error), destroy func(ctx co
 	return h, nil
 }
 
-// newPool returns a pool; owner is its Pool, or zero for a Keyed's
-// sub-pool.
-func newPool[T any](create func(context.Context) (T, error), destroy func(context.Context, T) error, o Options[T], g *globalCap[T], owner weak.Pointer[Pool[T]]) (*core[T], error) {
+// newPool returns a pool; owner is its owner check (see core.owner).
+func newPool[T any](create func(context.Context) (T, error), destroy func(context.Context, T) error, o Options[T], g *globalCap[T], owner func(*core[T]) bool) (*core[T], error) {
 	p := &core[T]{
 		create: create, destroy: destroy, o: o, global: g, owner: owner,
 		stamp:   o.MaxLifetime > 0 || o.MaxIdleTime > 0 || o.CheckIdleAfter > 0 || o.CheckInterval > 0 || g != nil,

@@ -51,7 +51,7 @@ func (p *core[T]) noteEmpty(empty bool) {
 
 // reap removes key's sub-pool p if it is still the key's and empty; its
 // counters stay in the Keyed's totals.
-func (k *Keyed[K, T]) reap(key K, p *core[T]) {
+func (k *keyed[K, T]) reap(key K, p *core[T]) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.closed || k.pools[key] != p || !p.retireIfEmpty() {
@@ -70,7 +70,7 @@ func (k *Keyed[K, T]) reap(key K, p *core[T]) {
 
 // acquireRetrying runs acquire on key's current sub-pool, again on a new
 // one if the sub-pool was retired meanwhile.
-func (k *Keyed[K, T]) acquireRetrying(ctx context.Context, key K, wait bool) (*Lease[T], error) {
+func (k *keyed[K, T]) acquireRetrying(ctx context.Context, key K, wait bool) (*Lease[T], error) {
 	for {
 		p, err := k.pool(key)
 		if err != nil {

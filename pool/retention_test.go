@@ -304,58 +304,89 @@ func mustOK(t *testing.T, err error) {
 	}
 }
 
-// TestDroppedPoolIsClosed: a Pool with a background goroutine that its
-// owner drops without Close is closed by that goroutine at its next tick:
-// its idle connection is destroyed (reason Closed) and every goroutine of
-// the pool ends (synctest.Test fails if one is left in the bubble). A Pool
-// still referenced is not closed.
+// TestDroppedPoolIsClosed: a Pool or Keyed with a background goroutine
+// that its owner drops without Close is closed at that goroutine's next
+// tick: its idle connection is destroyed (reason Closed) and every
+// goroutine of the pool ends (synctest.Test fails if one is left in the
+// bubble). One still referenced is not closed.
 func TestDroppedPoolIsClosed(t *testing.T) {
 	const life = 10 * time.Hour // tick: 5 h; nothing expires in this test
 	ctx := context.Background()
-	open := func(t *testing.T) (*pool.Pool[*rconn], <-chan pool.Reason) {
-		obs, destroyed := destroyedEvents()
-		p, err := pool.New(createRconn, destroyRconn, &pool.Options[*rconn]{MaxSize: 2, MaxLifetime: life, Observer: obs})
-		mustOK(t, err)
-		l, err := p.Acquire(ctx)
-		mustOK(t, err)
-		l.Release() // one idle connection
-		return p, destroyed
+	type handle interface {
+		Acquire(context.Context) (*pool.Lease[*rconn], error)
+		Close(context.Context) error
 	}
-	t.Run("dropped", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, destroyed := open(t)
+	kinds := []struct {
+		name string
+		open func(t *testing.T, obs pool.Observer) (handle, func() bool)
+	}{
+		{"Pool", func(t *testing.T, obs pool.Observer) (handle, func() bool) {
+			p, err := pool.New(createRconn, destroyRconn, &pool.Options[*rconn]{MaxSize: 2, MaxLifetime: life, Observer: obs})
+			mustOK(t, err)
 			w := weak.Make(p)
-			p = nil
-			if !gcUntilUnreachable(w) {
-				t.Fatal("the dropped Pool is still reachable")
-			}
-			advance(life / 2)
-			synctest.Wait()
-			select {
-			case got := <-destroyed:
-				if got != pool.Closed {
-					t.Errorf("idle connection destroyed with reason %v, want %v", got, pool.Closed)
-				}
-			default:
-				t.Error("the idle connection of the dropped Pool was not destroyed")
-			}
-		})
-	})
-	t.Run("kept", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			p, destroyed := open(t)
-			runtime.GC()
-			advance(life / 2)
-			synctest.Wait()
-			select {
-			case got := <-destroyed:
-				t.Errorf("a Pool still referenced lost its idle connection (reason %v)", got)
-			default:
-			}
+			return p, func() bool { return gcUntilUnreachable(w) }
+		}},
+		{"Keyed", func(t *testing.T, obs pool.Observer) (handle, func() bool) {
+			k, err := pool.NewKeyed(func(ctx context.Context, _ string) (*rconn, error) { return createRconn(ctx) }, destroyRconn,
+				&pool.KeyedOptions[string, *rconn]{MaxLifetime: life, Observer: func(_ string, e pool.Event) { obs.Observe(e) }})
+			mustOK(t, err)
+			w := weak.Make(k)
+			return keyedHandle{k}, func() bool { return gcUntilUnreachable(w) }
+		}},
+	}
+	for _, kind := range kinds {
+		// open returns the pool, holding one idle connection, and a
+		// function that drops it and reports whether it was collected.
+		open := func(t *testing.T) (handle, func() bool, <-chan pool.Reason) {
+			obs, destroyed := destroyedEvents()
+			p, collected := kind.open(t, obs)
 			l, err := p.Acquire(ctx)
 			mustOK(t, err)
 			l.Release()
-			mustOK(t, p.Close(ctx))
+			return p, collected, destroyed
+		}
+		t.Run(kind.name+"/dropped", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				_, collected, destroyed := open(t)
+				if !collected() {
+					t.Fatal("the dropped pool is still reachable")
+				}
+				advance(life / 2)
+				synctest.Wait()
+				select {
+				case got := <-destroyed:
+					if got != pool.Closed {
+						t.Errorf("idle connection destroyed with reason %v, want %v", got, pool.Closed)
+					}
+				default:
+					t.Error("the idle connection of the dropped pool was not destroyed")
+				}
+			})
 		})
-	})
+		t.Run(kind.name+"/kept", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p, _, destroyed := open(t)
+				runtime.GC()
+				advance(life / 2)
+				synctest.Wait()
+				select {
+				case got := <-destroyed:
+					t.Errorf("a pool still referenced lost its idle connection (reason %v)", got)
+				default:
+				}
+				l, err := p.Acquire(ctx)
+				mustOK(t, err)
+				l.Release()
+				mustOK(t, p.Close(ctx))
+			})
+		})
+	}
 }
+
+// keyedHandle is a Keyed seen as one pool, of key "k".
+type keyedHandle struct{ k *pool.Keyed[string, *rconn] }
+
+func (h keyedHandle) Acquire(ctx context.Context) (*pool.Lease[*rconn], error) {
+	return h.k.Acquire(ctx, "k")
+}
+func (h keyedHandle) Close(ctx context.Context) error { return h.k.Close(ctx) }
