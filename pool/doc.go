@@ -91,4 +91,8 @@
 //     until a create succeeds or Close. Connections that never expire (no
 //     MaxLifetime or MaxIdleTime) keep their key's sub-pool until MaxTotal
 //     evicts them.
+//   - A Pool or Keyed dropped without Close is closed only by its sweep
+//     goroutine, one tick after the garbage collector finds it unreachable
+//     (see Pool): without time-based options, or while a create function or
+//     Observer still refers to it, it stays open with its idle connections.
 package pool
