@@ -8,13 +8,7 @@ import (
 	"github.com/patinox/memory/pressure"
 )
 
-// Close closes the pool. New acquires fail with ErrClosed at once and
-// waiters are woken with ErrClosed; idle connections are destroyed; leases
-// in use are awaited until ctx ends, after which their connections are
-// destroyed under their holders (whose Release then does nothing). Close
-// waits for in-flight creates (cancelled) and destroys and for the pool's
-// goroutines, and returns every destroy error joined, plus an error wrapping
-// ctx's if leases were still out. Closing a closed pool returns ErrClosed.
+// Close is Pool.Close (and a Keyed sub-pool's).
 func (p *core[T]) Close(ctx context.Context) error {
 	err, first := p.close(ctx)
 	if !first {
@@ -91,9 +85,7 @@ func (p *core[T]) forceClose(ctx context.Context) int {
 	return len(forced)
 }
 
-// Resize changes MaxSize at run time. Growing starts the creates waiters
-// need; shrinking destroys idle connections beyond the new cap at once and
-// leased ones as they are released. It is safe for concurrent use.
+// Resize is Pool.Resize.
 func (p *core[T]) Resize(maxSize int) error {
 	if maxSize <= 0 {
 		return fmt.Errorf("pool: Resize: maxSize must be > 0, got %d", maxSize)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 	"weak"
@@ -65,6 +66,7 @@ type KeyedOptions[K comparable, T any] struct {
 // all the same.
 type Keyed[K comparable, T any] struct {
 	*keyed[K, T] // everything inside refers to this, never to the Keyed
+	// Methods that may block keep the Keyed reachable until they return.
 }
 
 // keyed is the keyed pool itself; see Keyed.
@@ -150,11 +152,20 @@ func (k *keyed[K, T]) options(key K) (Options[T], error) {
 
 // Acquire returns a lease on a connection for key, waiting FIFO behind the
 // key's other waiters. See Pool.Acquire.
-func (k *keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
-	return k.acquireRetrying(ctx, key, true)
+func (k *Keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
+	l, err := k.acquireRetrying(ctx, key, true)
+	runtime.KeepAlive(k) // a waiting Acquire keeps k from counting as dropped
+	return l, err
 }
 
 // TryAcquire is Acquire without waiting. See Pool.TryAcquire.
+func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
+	l, err := k.keyed.TryAcquire(ctx, key)
+	runtime.KeepAlive(k)
+	return l, err
+}
+
+// TryAcquire is Keyed.TryAcquire.
 func (k *keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
 	return k.acquireRetrying(ctx, key, false)
 }
@@ -223,6 +234,9 @@ func (k *keyed[K, T]) coldest() *core[T] {
 }
 
 // Stats returns totals and per-key snapshots.
+func (k *Keyed[K, T]) Stats() KeyedStats[K] { return k.keyed.Stats() }
+
+// Stats is Keyed.Stats.
 func (k *keyed[K, T]) Stats() KeyedStats[K] {
 	k.mu.Lock()
 	pools := make(map[K]*core[T], len(k.pools))
@@ -269,6 +283,13 @@ func (k *keyed[K, T]) dropped(*core[T]) bool {
 
 // Close closes every key's pool (see Pool.Close), concurrently, bounded by
 // ctx, and joins their errors. Closing twice returns ErrClosed.
+func (k *Keyed[K, T]) Close(ctx context.Context) error {
+	err := k.keyed.Close(ctx)
+	runtime.KeepAlive(k) // else a sweep could find k dropped and close it first
+	return err
+}
+
+// Close is Keyed.Close (also started by dropped).
 func (k *keyed[K, T]) Close(ctx context.Context) error {
 	k.mu.Lock()
 	if k.closed {

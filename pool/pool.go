@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 	"weak"
@@ -32,6 +33,8 @@ var (
 // without such options.
 type Pool[T any] struct {
 	*core[T] // the connections, leases and goroutines refer to this, never to the Pool
+	// Methods that may block keep the Pool reachable until they return
+	// (runtime.KeepAlive), so that a Pool in use is never taken for dropped.
 }
 
 // core is the pool itself; see Pool.
@@ -151,17 +154,43 @@ func newPool[T any](create func(context.Context) (T, error), destroy func(contex
 // or until ctx ends; if creates are failing meanwhile, the error wraps both
 // ctx.Err() and the last create error. The caller must call Release or
 // Destroy on the lease exactly once.
-func (p *core[T]) Acquire(ctx context.Context) (*Lease[T], error) {
-	return p.acquire(ctx, true)
+func (p *Pool[T]) Acquire(ctx context.Context) (*Lease[T], error) {
+	l, err := p.acquire(ctx, true)
+	runtime.KeepAlive(p) // a waiting Acquire keeps p from counting as dropped
+	return l, err
 }
 
 // TryAcquire is Acquire without waiting for a release: it returns an idle
 // connection or creates one (waiting only for that create, and returning its
 // error), and returns ErrExhausted when the pool is at MaxSize with nothing
 // idle, when others are already waiting, or while creates are failing.
-func (p *core[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
-	return p.acquire(ctx, false)
+func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
+	l, err := p.acquire(ctx, false)
+	runtime.KeepAlive(p)
+	return l, err
 }
+
+// Close closes the pool. New acquires fail with ErrClosed at once and
+// waiters are woken with ErrClosed; idle connections are destroyed; leases
+// in use are awaited until ctx ends, after which their connections are
+// destroyed under their holders (whose Release then does nothing). Close
+// waits for in-flight creates (cancelled) and destroys and for the pool's
+// goroutines, and returns every destroy error joined, plus an error wrapping
+// ctx's if leases were still out. Closing a closed pool returns ErrClosed.
+func (p *Pool[T]) Close(ctx context.Context) error {
+	err := p.core.Close(ctx)
+	runtime.KeepAlive(p) // else the sweep could find p dropped and close it first
+	return err
+}
+
+// Resize changes MaxSize at run time. Growing starts the creates waiters
+// need; shrinking destroys idle connections beyond the new cap at once and
+// leased ones as they are released. It is safe for concurrent use.
+func (p *Pool[T]) Resize(maxSize int) error { return p.core.Resize(maxSize) }
+
+// Stats returns a snapshot of the pool's state and counters. It is safe for
+// concurrent use.
+func (p *Pool[T]) Stats() Stats { return p.core.Stats() }
 
 func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 	for {

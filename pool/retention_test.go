@@ -312,10 +312,6 @@ func mustOK(t *testing.T, err error) {
 func TestDroppedPoolIsClosed(t *testing.T) {
 	const life = 10 * time.Hour // tick: 5 h; nothing expires in this test
 	ctx := context.Background()
-	type handle interface {
-		Acquire(context.Context) (*pool.Lease[*rconn], error)
-		Close(context.Context) error
-	}
 	kinds := []struct {
 		name string
 		open func(t *testing.T, obs pool.Observer) (handle, func() bool)
@@ -381,6 +377,67 @@ func TestDroppedPoolIsClosed(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWaitingAcquireKeepsPool: a goroutine waiting in Acquire on a Pool
+// (or Keyed) that nothing else refers to keeps it open: it gets the
+// connection released later, not ErrClosed.
+func TestWaitingAcquireKeepsPool(t *testing.T) {
+	const life = 10 * time.Hour // tick: 5 h
+	ctx := context.Background()
+	opens := map[string]func(t *testing.T) handle{
+		"Pool": func(t *testing.T) handle {
+			p, err := pool.New(createRconn, destroyRconn, &pool.Options[*rconn]{MaxSize: 1, MaxLifetime: life})
+			mustOK(t, err)
+			return p
+		},
+		"Keyed": func(t *testing.T) handle {
+			k, err := pool.NewKeyed(func(ctx context.Context, _ string) (*rconn, error) { return createRconn(ctx) }, destroyRconn,
+				&pool.KeyedOptions[string, *rconn]{MaxPerKey: 1, MaxLifetime: life})
+			mustOK(t, err)
+			return keyedHandle{k}
+		},
+	}
+	for name, open := range opens {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				held, got := func() (*pool.Lease[*rconn], chan error) {
+					p := open(t)
+					held, err := p.Acquire(ctx)
+					mustOK(t, err)
+					got := make(chan error, 1)
+					go func() {
+						l, err := p.Acquire(ctx) // waits: the only connection is held
+						if err == nil {
+							l.Release()
+						}
+						got <- err
+					}()
+					return held, got
+				}()
+				synctest.Wait() // the goroutine waits in Acquire
+				runtime.GC()
+				runtime.GC()
+				advance(life / 2)
+				synctest.Wait()
+				held.Release()
+				if err := <-got; err != nil {
+					t.Fatalf("the waiting Acquire failed: %v", err)
+				}
+				// Now nothing refers to the pool: it closes at the next
+				// tick, and its goroutines end with the bubble.
+				runtime.GC()
+				advance(life / 2)
+				synctest.Wait()
+			})
+		})
+	}
+}
+
+// handle is what the tests of dropped pools use of a Pool or a Keyed.
+type handle interface {
+	Acquire(context.Context) (*pool.Lease[*rconn], error)
+	Close(context.Context) error
 }
 
 // keyedHandle is a Keyed seen as one pool, of key "k".

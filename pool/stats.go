@@ -54,8 +54,7 @@ type counters struct {
 	destroyed                                                  [numReasons]int64
 }
 
-// Stats returns a snapshot of the pool's state and counters. It is safe for
-// concurrent use.
+// Stats is Pool.Stats (and a Keyed sub-pool's).
 func (p *core[T]) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
