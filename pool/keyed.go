@@ -160,14 +160,9 @@ func (k *Keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
 
 // TryAcquire is Acquire without waiting. See Pool.TryAcquire.
 func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
-	l, err := k.keyed.TryAcquire(ctx, key)
+	l, err := k.acquireRetrying(ctx, key, false)
 	runtime.KeepAlive(k)
 	return l, err
-}
-
-// TryAcquire is Keyed.TryAcquire.
-func (k *keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
-	return k.acquireRetrying(ctx, key, false)
 }
 
 func (k *keyed[K, T]) pool(key K) (*core[T], error) {
