@@ -67,6 +67,7 @@ type KeyedOptions[K comparable, T any] struct {
 type Keyed[K comparable, T any] struct {
 	*keyed[K, T] // everything inside refers to this, never to the Keyed
 	// Methods that may block keep the Keyed reachable until they return.
+	_ noCopy
 }
 
 // keyed is the keyed pool itself; see Keyed.

@@ -35,7 +35,18 @@ type Pool[T any] struct {
 	*core[T] // the connections, leases and goroutines refer to this, never to the Pool
 	// Methods that may block keep the Pool reachable until they return
 	// (runtime.KeepAlive), so that a Pool in use is never taken for dropped.
+	_ noCopy // a copy would not keep the original reachable: go vet reports copies
 }
+
+// noCopy makes go vet's copylocks check report copies of the struct that
+// holds it (see sync.noCopy).
+type noCopy struct{}
+
+// Lock is a no-op used by go vet's copylocks check.
+func (*noCopy) Lock() {}
+
+// Unlock is a no-op used by go vet's copylocks check.
+func (*noCopy) Unlock() {}
 
 // core is the pool itself; see Pool.
 type core[T any] struct {
