@@ -30,29 +30,32 @@ func BenchmarkGetPut(b *testing.B) {
 		for _, g := range []int{1, 2, 8} {
 			for _, f := range Factories() {
 				name := fmt.Sprintf("reads=%d/goroutines=%d/cache=%s", reads, goroutines(g), f.Name)
-				b.Run(name, func(b *testing.B) {
-					c := f.New(2 * size)
-					b.Cleanup(c.Close)
-					for _, k := range keys {
-						c.Set(k, k)
-					}
-					b.ReportAllocs()
-					if g == 1 {
-						b.ResetTimer()
-						run(b, c, keys, reads, rand.IntN(size), b.Loop)
-						return
-					}
-					b.SetParallelism(max(g/runtime.GOMAXPROCS(0), 1))
-					var seed atomic.Uint64
-					b.ResetTimer()
-					b.RunParallel(func(pb *testing.PB) {
-						r := rand.New(rand.NewPCG(seed.Add(1), 7))
-						run(b, c, keys, reads, r.IntN(size), pb.Next)
-					})
-				})
+				b.Run(name, func(b *testing.B) { runFilled(b, f.New(2*size), keys, reads, g) })
 			}
 		}
 	}
+}
+
+// runFilled sets every key in c (closed when b ends), then runs the mix
+// from g goroutines (1: a plain loop; more: RunParallel).
+func runFilled(b *testing.B, c Cache, keys []uint64, reads, g int) {
+	b.Cleanup(c.Close)
+	for _, k := range keys {
+		c.Set(k, k)
+	}
+	b.ReportAllocs()
+	if g == 1 {
+		b.ResetTimer()
+		run(b, c, keys, reads, rand.IntN(size), b.Loop)
+		return
+	}
+	b.SetParallelism(max(g/runtime.GOMAXPROCS(0), 1))
+	var seed atomic.Uint64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(seed.Add(1), 7))
+		run(b, c, keys, reads, r.IntN(size), pb.Next)
+	})
 }
 
 // goroutines returns how many goroutines RunParallel uses for a request of g.
@@ -98,24 +101,7 @@ func BenchmarkGetFull(b *testing.B) {
 	for _, g := range []int{1, 2, 8} {
 		for _, f := range Factories() {
 			b.Run(fmt.Sprintf("goroutines=%d/cache=%s", goroutines(g), f.Name), func(b *testing.B) {
-				c := f.New(len(distinct))
-				b.Cleanup(c.Close)
-				for _, k := range keys {
-					c.Set(k, k)
-				}
-				b.ReportAllocs()
-				if g == 1 {
-					b.ResetTimer()
-					run(b, c, keys, 100, rand.IntN(size), b.Loop)
-					return
-				}
-				b.SetParallelism(max(g/runtime.GOMAXPROCS(0), 1))
-				var seed atomic.Uint64
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					r := rand.New(rand.NewPCG(seed.Add(1), 7))
-					run(b, c, keys, 100, r.IntN(size), pb.Next)
-				})
+				runFilled(b, f.New(len(distinct)), keys, 100, g)
 			})
 		}
 	}
