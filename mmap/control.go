@@ -85,7 +85,11 @@ func (m *Map) recordLocked(a Advice) {
 // The amount a process may lock is limited by RLIMIT_MEMLOCK (often 8 MiB
 // for unprivileged processes; see `ulimit -l`); past it Lock fails with
 // ENOMEM or EPERM. Pages added by a later Grow are locked too, until Unlock
-// (a Grow that cannot lock them fails and adds nothing).
+// (a Grow that cannot lock them fails and adds nothing). On a Private
+// Map the kernel copies every page while locking it (mlock breaks
+// copy-on-write of private writable mappings): the locked pages are
+// anonymous memory the size of the Map, on top of the file's page cache,
+// and no longer show changes to the file.
 func (m *Map) Lock() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

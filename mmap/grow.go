@@ -117,6 +117,11 @@ func (m *Map) mapTailLocked(end int) error {
 // and makes it m.space; the current mapping moves to m.old. If the
 // headroom cannot be reserved (a small address space), it reserves just end
 // bytes. On error nothing was published, so the new range is unmapped.
+//
+// A locked Map's replaced range is unlocked first: the new range locks the
+// same file pages, and a replaced range left locked would stay locked past
+// Unlock (which only sees the current range) and count a second time
+// against RLIMIT_MEMLOCK. If the Grow fails, the range is locked again.
 func (m *Map) relocateLocked(end int) error {
 	space, err := sysReserveNew(reservation(end))
 	if err != nil && reservation(end) > end {
@@ -125,15 +130,20 @@ func (m *Map) relocateLocked(end int) error {
 	if err != nil {
 		return &os.PathError{Op: "mmap reserve", Path: m.name, Err: err}
 	}
+	cur := m.cur.Load()
+	unlocked := m.locked && cur.region != nil && sysUnlock(cur.region) == nil
 	op, err := "mmap", sysMapAt(m.file, m.fileStart(), space[:end], m.mode)
 	if err == nil {
 		op, err = m.prepareLocked(space[:end])
 	}
 	if err != nil {
 		_ = sysUnmap(space) // never published: nobody can hold it
+		if unlocked {
+			_ = sysLock(cur.region) // it was locked a moment ago
+		}
 		return &os.PathError{Op: op, Path: m.name, Err: err}
 	}
-	if cur := m.cur.Load(); cur.region != nil {
+	if cur.region != nil {
 		m.old = append(m.old, cur)
 	}
 	m.space = space
