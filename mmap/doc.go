@@ -95,8 +95,11 @@
 //   - Reclaim (Options.Reclaimable) reports only what left memory: pages
 //     that are dirty, used by another mapping or process, or on tmpfs (no
 //     swap to go to) stay and count as 0, although this process's RSS falls.
+//     A locked Map (Lock) gives nothing back, and reports 0, until Unlock.
 //   - Lock is limited by RLIMIT_MEMLOCK (ulimit -l), often 8 MiB for
-//     unprivileged processes.
+//     unprivileged processes. Locking a Private Map copies all its pages
+//     into anonymous memory (Linux breaks copy-on-write when it locks a
+//     private writable mapping).
 //   - Calling Close from inside a view of the same Map deadlocks; concurrent
 //     writes through views race like writes to any shared []byte.
 //   - The pin's stripes cost 64 bytes each: 1 KiB per Map with GOMAXPROCS

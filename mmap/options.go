@@ -20,7 +20,8 @@ type Options struct {
 	Kind string
 	// Reclaimable lets the Registry's Reclaim take the mapping's pages back
 	// (MADV_DONTNEED, then POSIX_FADV_DONTNEED) instead of closing it; the Map stays
-	// usable and rereads pages from the file on the next access. Only for
+	// usable and rereads pages from the file on the next access. A Map
+	// that is locked (Lock) gives nothing back until Unlock. Only for
 	// ReadOnly mappings (for the others OpenFile fails naming this field);
 	// without a Registry it has no effect.
 	Reclaimable bool

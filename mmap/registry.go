@@ -63,15 +63,19 @@ func (rg *registration) release() error {
 
 // reclaim is the Registry's ReclaimWith hook: it gives the mapping's pages
 // back and reports the bytes that left memory (on Linux measured with
-// mincore; on darwin the length). A closed Map frees nothing.
+// mincore; on darwin the length). A closed Map frees nothing, and neither
+// does a locked one: its pages stay in memory until Unlock (MADV_DONTNEED
+// would fail on them). m.mu keeps Lock from coming in between.
 func (m *Map) reclaim(context.Context) (int64, error) {
 	s, ok := m.pins.acquire()
 	if !ok {
 		return 0, nil
 	}
 	defer m.pins.release(s)
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	mp := m.cur.Load()
-	if mp.region == nil {
+	if mp.region == nil || m.locked {
 		return 0, nil
 	}
 	page := int64(os.Getpagesize())

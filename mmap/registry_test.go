@@ -203,3 +203,36 @@ func TestRegistryGrowUpdatesSize(t *testing.T) {
 		t.Errorf("Info.Size after Grow = %d, want %d", in.Size, 4*page)
 	}
 }
+
+// TestRegistryReclaimOfLockedMap: the pages of a locked Map cannot leave
+// memory (that is what Lock promises), so the registry's Reclaim gets 0
+// bytes from it and no error; after Unlock its pages can go again.
+func TestRegistryReclaimOfLockedMap(t *testing.T) {
+	r := newRegistry(t)
+	content := pattern(16 * page)
+	path := tempFile(t, content)
+	syncFile(t, path)
+	m := openTracked(t, path, mmap.ReadOnly, &mmap.Options{Registry: r, Reclaimable: true})
+	defer m.Close()
+	if err := m.Lock(); err != nil {
+		t.Skipf("Lock: %v", err)
+	}
+	freed, err := r.Reclaim(context.Background(), 0)
+	if err != nil || freed != 0 {
+		t.Fatalf("Reclaim of a locked Map = %d, %v; want 0, nil", freed, err)
+	}
+	got := make([]byte, 100)
+	if _, err := m.ReadAt(got, int64(5*page)); err != nil || string(got) != string(content[5*page:5*page+100]) {
+		t.Fatalf("ReadAt after Reclaim: %v", err)
+	}
+	if err := m.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	freed, err = r.Reclaim(context.Background(), 0)
+	if err != nil {
+		t.Fatalf("Reclaim after Unlock: %v", err)
+	}
+	if runtime.GOOS == "linux" && freed == 0 && !onTmpfs(path) {
+		t.Fatal("Reclaim after Unlock freed nothing of a clean, resident, unshared mapping")
+	}
+}
