@@ -174,8 +174,8 @@ func (s *cgroupSource) readKeys(f *os.File, fn func([]byte, int64)) {
 }
 
 // findCgroupDir returns the cgroup v2 directory of this process: the path
-// in /proc/self/cgroup's "0::/path" line under the cgroup2 mount point found
-// in mountinfo (/sys/fs/cgroup on a pure v2 system, often
+// in /proc/self/cgroup's "0::/path" line, found under the cgroup2 mount in
+// mountinfo that reaches it (/sys/fs/cgroup on a pure v2 system, often
 // /sys/fs/cgroup/unified on a hybrid one).
 func findCgroupDir(procSelfCgroup, mountinfo string) (string, error) {
 	b, err := os.ReadFile(procSelfCgroup)
@@ -192,20 +192,25 @@ func findCgroupDir(procSelfCgroup, mountinfo string) (string, error) {
 	if !found {
 		return "", errors.New("no cgroup v2 entry in " + procSelfCgroup)
 	}
-	root, err := cgroup2Mount(mountinfo)
+	dir, err := cgroup2Dir(mountinfo, filepath.Clean("/"+rel))
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(root, filepath.Clean("/"+rel))
 	if _, err := os.Stat(filepath.Join(dir, "memory.current")); err != nil {
 		return "", fmt.Errorf("cgroup v2 %s has no memory controller: %w", dir, err)
 	}
 	return dir, nil
 }
 
-// cgroup2Mount finds the mount point of the cgroup2 file system in a
-// mountinfo file: fields "id parent major:minor root mountpoint opts... - fstype source superopts".
-func cgroup2Mount(mountinfo string) (string, error) {
+// cgroup2Dir returns the directory of cgroup cg (a path as
+// /proc/self/cgroup shows it) in the first cgroup2 file system of a
+// mountinfo file that reaches it: the mount point plus cg below the mount's
+// root. The root is "/" for a mount of the whole hierarchy and the subtree
+// for a bind mount of one (a container's own cgroup, mounted at
+// /sys/fs/cgroup without a cgroup namespace), which reaches only the
+// cgroups under it, as the Go runtime reads it (internal/runtime/cgroup).
+// Fields: "id parent major:minor root mountpoint opts... - fstype source superopts".
+func cgroup2Dir(mountinfo, cg string) (string, error) {
 	f, err := os.Open(mountinfo)
 	if err != nil {
 		return "", err
@@ -215,11 +220,27 @@ func cgroup2Mount(mountinfo string) (string, error) {
 	for sc.Scan() {
 		pre, post, ok := strings.Cut(sc.Text(), " - ")
 		fields := strings.Fields(pre)
-		if ok && strings.HasPrefix(post, "cgroup2 ") && len(fields) >= 5 {
-			return fields[4], nil
+		if !ok || !strings.HasPrefix(post, "cgroup2 ") || len(fields) < 5 {
+			continue
+		}
+		if below, ok := belowRoot(cg, fields[3]); ok {
+			return filepath.Join(fields[4], below), nil
 		}
 	}
-	return "", errors.New("no cgroup2 file system in " + mountinfo)
+	return "", fmt.Errorf("no cgroup2 file system in %s reaches cgroup %s", mountinfo, cg)
+}
+
+// belowRoot returns the part of cgroup path cg below root, and false when
+// root is not cg or one of its ancestors.
+func belowRoot(cg, root string) (string, bool) {
+	if root == "/" {
+		return cg, true
+	}
+	rest, ok := strings.CutPrefix(cg, root)
+	if !ok || (rest != "" && rest[0] != '/') {
+		return "", false
+	}
+	return rest, true
 }
 
 // parseInt parses a non-negative decimal without allocating (strconv's error

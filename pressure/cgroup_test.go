@@ -45,6 +45,55 @@ func TestFindCgroupDir(t *testing.T) {
 	}
 }
 
+// TestFindCgroupDirUnderMountRoot: when the cgroup2 file system is mounted
+// from a subtree (a container runtime bind-mounting the container's own
+// cgroup, without a cgroup namespace), mountinfo's root field names that
+// subtree and /proc/self/cgroup still shows the full path; the cgroup's
+// files are at the mount point plus the path below the root, as the Go
+// runtime finds them (internal/runtime/cgroup). A mount whose root is not
+// above the process's cgroup cannot reach it.
+func TestFindCgroupDirUnderMountRoot(t *testing.T) {
+	root := t.TempDir()
+	mnt := filepath.Join(root, "cg")
+	pod := filepath.Join(mnt, "ctr")
+	if err := os.MkdirAll(pod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, mnt, map[string]string{"memory.current": "1\n"})
+	writeFiles(t, pod, map[string]string{"memory.current": "2\n"})
+	mountinfo := func(fsRoot string) string {
+		return "25 1 0:23 / /sys rw - sysfs sysfs rw\n" +
+			"31 25 0:27 " + fsRoot + " " + mnt + " ro,nosuid - cgroup2 cgroup rw\n"
+	}
+	writeFiles(t, root, map[string]string{
+		"cgroup":        "0::/kubepods/pod1/ctr\n",
+		"mount-ctr":     mountinfo("/kubepods/pod1/ctr"),
+		"mount-pod":     mountinfo("/kubepods/pod1"),
+		"mount-sibling": mountinfo("/kubepods/pod2"),
+	})
+	tests := []struct {
+		name, mountinfo, want, wantErr string
+	}{
+		{"mounted at the cgroup", "mount-ctr", mnt, ""},
+		{"mounted at its parent", "mount-pod", pod, ""},
+		{"mount of another subtree", "mount-sibling", "", "no cgroup2 file system"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := findCgroupDir(filepath.Join(root, "cgroup"), filepath.Join(root, tt.mountinfo))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("findCgroupDir = %q, %v; want an error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("findCgroupDir = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParsePSI(t *testing.T) {
 	in := "some avg10=1.25 avg60=0.50 avg300=0.07 total=123456\nfull avg10=0.40 avg60=0.00 avg300=0.00 total=789\n"
 	var p PSI

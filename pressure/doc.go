@@ -37,6 +37,10 @@
 //
 // # Caveats
 //
+//   - [Monitor.Close] waits for running Subscribe callbacks: a callback that
+//     calls Close deadlocks (hand it to another goroutine). Set, Reading,
+//     Level, Subscribe and stop may be called from callbacks and from
+//     Options.Logger's handler.
 //   - cgroup v1 (the memory controller of older, "hybrid" hosts) is not read:
 //     on such hosts the limit comes from GOMEMLIMIT, Options.Limit or RAM.
 //   - The PSI watcher is a goroutine blocked in poll(2); it holds one OS

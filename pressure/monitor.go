@@ -46,7 +46,8 @@ type Options struct {
 	PSIStall, PSIWindow time.Duration
 	// Disable switches sources off (for example SourcePSI).
 	Disable Sources
-	// Logger, if set, receives one record per level change.
+	// Logger, if set, receives one record per level change. It is called
+	// outside the monitor's lock: its handler may call the monitor.
 	Logger *slog.Logger
 
 	readRuntime func(*runtimeStats) // runtime/metrics reader; tests inject fakes
@@ -212,18 +213,23 @@ func (m *Monitor) Set(l Level) error {
 		return fmt.Errorf("pressure: Set: invalid level %d", int(l))
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return ErrClosed
 	}
 	m.h.force(l)
 	m.reading.Level = l
 	m.publishLocked(l)
+	r := m.reading
+	m.mu.Unlock()
+	m.logChange(r)
 	return nil
 }
 
 // Close stops the monitor and its subscribers' goroutines and waits for them.
-// A callback that is running is waited for. Close is idempotent.
+// A callback that is running is waited for, so Close must not be called
+// from inside a Subscribe callback (it would wait for itself); call it from
+// another goroutine. Close is idempotent.
 func (m *Monitor) Close() error {
 	m.once.Do(func() {
 		m.mu.Lock()
@@ -298,12 +304,16 @@ func (m *Monitor) pollEvents(now time.Time, psi Level) {
 	m.limitOf(&r)
 	obs.ratio = r.Ratio
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	prev := m.h.level
 	r.Level = m.h.step(obs, now)
 	m.reading = r
-	if r.Level != prev {
+	changed := r.Level != prev
+	if changed {
 		m.publishLocked(r.Level)
+	}
+	m.mu.Unlock()
+	if changed {
+		m.logChange(r)
 	}
 }
 

@@ -94,7 +94,12 @@ func (s *subscriber) deliver() {
 // created under pressure reacts at once. Calling stop (idempotent, safe from
 // inside fn and from any goroutine) ends the subscription: no call of fn
 // starts after it returns. Close ends them all and waits for running calls.
+// A nil fn panics here, at the call, rather than on a delivery goroutine
+// at the first level above Normal.
 func (m *Monitor) Subscribe(fn func(Level)) (stop func()) {
+	if fn == nil {
+		panic("pressure: Subscribe: nil fn")
+	}
 	s := &subscriber{m: m, fn: fn, interval: m.interval}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -113,14 +118,21 @@ func (m *Monitor) Subscribe(fn func(Level)) (stop func()) {
 	}
 }
 
-// publishLocked posts l to every subscriber and updates Level.
+// publishLocked posts l to every subscriber and updates Level. The caller
+// logs the change with logChange after unlocking.
 func (m *Monitor) publishLocked(l Level) {
 	m.level.Store(int32(l))
 	for s := range m.subs {
 		s.post(l)
 	}
+}
+
+// logChange logs a level change to Options.Logger. It must be called
+// without m.mu: the logger's handler is user code, which may call back into
+// the monitor (Reading, to enrich its records) or be slow.
+func (m *Monitor) logChange(r Reading) {
 	if m.logger != nil {
-		m.logger.Info("memory pressure", "level", l.String(), "ratio", m.reading.Ratio, "limit", m.reading.Limit)
+		m.logger.Info("memory pressure", "level", r.Level.String(), "ratio", r.Ratio, "limit", r.Limit)
 	}
 }
 

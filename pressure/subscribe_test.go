@@ -1,7 +1,9 @@
 package pressure
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -86,4 +88,24 @@ func delivering(t *testing.T, m *Monitor) bool {
 		return s.running
 	}
 	return false
+}
+
+// TestSubscribeNilFnPanicsAtOnce: a nil fn is refused by Subscribe itself,
+// naming the argument. Accepted, it would crash the process later, on a
+// delivery goroutine with none of the caller's frames, at the first level
+// above Normal: the moment memory runs short.
+func TestSubscribeNilFnPanicsAtOnce(t *testing.T) {
+	m := newFakeMonitor(t, &fakeRuntime{}, Options{Interval: time.Second, Calm: time.Hour})
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "nil fn") {
+			t.Errorf("Subscribe(nil) panicked with %v, want a panic naming the nil fn", r)
+		}
+		m.mu.Lock()
+		n := len(m.subs)
+		m.mu.Unlock()
+		if n != 0 {
+			t.Errorf("Subscribe(nil) left %d subscriptions, want 0", n)
+		}
+	}()
+	m.Subscribe(nil)
 }
