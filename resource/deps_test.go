@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/patinox/memory/resource"
 )
@@ -160,4 +162,41 @@ func TestShutdownRandomDAG(t *testing.T) {
 			t.Errorf("Succeeded %d live %d, want %d 0", s.Succeeded, s.Live, n)
 		}
 	}
+}
+
+// TestReleaseDependentHandedOffKeepsOrder: when a dependent released on the
+// caller's goroutine is handed to the scheduler (the caller's ctx ended
+// during its retry backoff), the resource it depends on must not be cleaned
+// up before it: it waits on the scheduler too.
+func TestReleaseDependentHandedOffKeepsOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRegistry(t, &resource.Options{MaxAttempts: 3, RetryBackoff: time.Minute})
+		c := &counter{}
+		var calls atomic.Int32
+		p := mustRegister(t, r, c.fn("parent"))
+		dep := failing(1, errBoom, &calls)
+		mustRegister(t, r, func(ctx context.Context) error {
+			if err := dep(ctx); err != nil {
+				return err
+			}
+			return c.fn("dep")(ctx)
+		}, resource.DependsOn(p))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := r.Release(ctx, p)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Release = %v, want DeadlineExceeded", err)
+		}
+		if seq := c.seq(); len(seq) != 0 {
+			t.Errorf("after Release returned: cleanups %v, want none (dep waits out its backoff, parent waits for dep)", seq)
+		}
+		advance(time.Hour)
+		synctest.Wait()
+		if seq := c.seq(); !slices.Equal(seq, []string{"dep", "parent"}) {
+			t.Errorf("order %v, want [dep parent]", seq)
+		}
+		if r.Len() != 0 {
+			t.Errorf("Len = %d, want 0", r.Len())
+		}
+	})
 }

@@ -128,8 +128,13 @@
 //   - Observers run synchronously; a slow Observer slows the goroutine that
 //     emits (a releaser or a worker).
 //   - Stats is O(live resources); Len, Info and the hot paths are not.
-//   - A resource queued when Shutdown's context ends is never cleaned up; it
-//     is listed in the *ShutdownError.
+//   - A resource queued when Shutdown's context ends is never cleaned up,
+//     nor are the resources it depends on; they are listed in the
+//     *ShutdownError, and a Release waiting for one of them returns an
+//     error matching ErrShuttingDown.
+//   - Reclaim does not call a ReclaimWith function once the resource's
+//     release has begun, but a release that begins while it runs does not
+//     wait for it: the two may overlap.
 //   - Calling Release from inside a cleanup is allowed, but a cleanup that
 //     waits for another queued cleanup can deadlock a registry with one
 //     worker. A cleanup that calls runtime.Goexit (t.FailNow) is recorded

@@ -126,6 +126,11 @@ type links struct {
 	waiters    []*entry // entries waiting for this one to finish
 	done       chan struct{}
 	finished   bool
+	// abandoned: a Shutdown whose context ended dropped this entry's
+	// queued cleanup, or something it waits for: it will never finish.
+	// gone is closed then (created on demand).
+	abandoned bool
+	gone      chan struct{}
 }
 
 func (e *entry) lnk() *links {
@@ -159,15 +164,59 @@ func (e *entry) claimInc(inc uint32, why reason, st uint32) bool {
 }
 
 // waitFor registers p as waiting for e to finish; false if e already has.
-func (e *entry) waitFor(p *entry) bool {
+// gone reports that e was abandoned (it will never finish): p is not
+// registered and must be abandoned too.
+func (e *entry) waitFor(p *entry) (wait, gone bool) {
 	l := e.lnk()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.finished || e.finished() {
-		return false
+		return false, false
+	}
+	if l.abandoned {
+		return true, true
 	}
 	l.waiters = append(l.waiters, p)
-	return true
+	return true, false
+}
+
+// waitChans returns a channel closed when e has finished and one closed
+// when e has been abandoned (see abandon).
+func (e *entry) waitChans() (done, gone <-chan struct{}) {
+	done = e.doneChan()
+	l := e.lnk()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.gone == nil {
+		l.gone = make(chan struct{})
+		if l.abandoned {
+			close(l.gone)
+		}
+	}
+	return done, l.gone
+}
+
+// abandon marks e, a claimed entry whose cleanup a stopped scheduler
+// dropped (Shutdown's context ended), as never to finish: it wakes the
+// releasers waiting for it (waitChans) and abandons the entries waiting
+// for it in turn, so that nothing waits forever for what will not come.
+func abandon(e *entry) {
+	stack := []*entry{e}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		l := e.lnk()
+		l.mu.Lock()
+		if !l.finished && !e.finished() && !l.abandoned {
+			l.abandoned = true
+			if l.gone != nil {
+				close(l.gone)
+			}
+			stack = append(stack, l.waiters...)
+			l.waiters = nil
+		}
+		l.mu.Unlock()
+	}
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()

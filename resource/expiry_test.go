@@ -2,6 +2,7 @@ package resource_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -95,6 +96,39 @@ func TestTTLAndIdle(t *testing.T) {
 		advance(2 * time.Second)
 		if s := r.Stats(); s.Expired != 1 || s.Succeeded != 2 {
 			t.Errorf("Stats expired %d succeeded %d; want 1 2", s.Expired, s.Succeeded)
+		}
+	})
+}
+
+// TestHugeDurations: a duration too long to ever elapse (math.MaxInt64, the
+// usual "no limit") as a TTL, idle timeout or cleanup timeout means never,
+// not an overflowed due time in the past.
+func TestHugeDurations(t *testing.T) {
+	const forever = time.Duration(math.MaxInt64)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRegistry(t, &resource.Options{CleanupTimeout: forever, MaxAttempts: 1})
+		advance(time.Second) // the registry clock is past 0
+		expired := func(context.Context) error { t.Error("resource with a huge TTL or idle timeout expired"); return nil }
+		ttl := mustRegister(t, r, expired, resource.WithTTL(forever))
+		idle := mustRegister(t, r, expired, resource.WithIdleTimeout(forever))
+		c := &counter{}
+		mustRegister(t, r, c.fn("minute"), resource.WithTTL(time.Minute))
+		advance(time.Hour)
+		synctest.Wait()
+		if c.get("minute") != 1 {
+			t.Error("a resource with a one-minute TTL did not expire within the hour")
+		}
+		for _, id := range []resource.ID{ttl, idle} {
+			if err := r.Detach(id); err != nil {
+				t.Errorf("Detach(%v) = %v: it expired", id, err)
+			}
+		}
+		ctxErr := func(ctx context.Context) error { return ctx.Err() }
+		for _, opts := range [][]resource.Option{nil, {resource.WithCleanupTimeout(forever)}} {
+			id := mustRegister(t, r, ctxErr, opts...)
+			if err := r.Release(context.Background(), id); err != nil {
+				t.Errorf("Release with a huge cleanup timeout (%d options) = %v", len(opts), err)
+			}
 		}
 	})
 }

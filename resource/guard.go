@@ -56,8 +56,8 @@ type leakWatched interface{ stopLeakCheck() }
 // Track fails with ErrShuttingDown once Shutdown has begun, and on invalid
 // options (then the cleanup is not called and v stays the caller's).
 func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts ...Option) (*Guard[T], error) {
-	if r == nil {
-		return nil, errors.New("resource: Track: nil Registry")
+	if r == nil || r.shards == nil {
+		return nil, r.unusable("Track")
 	}
 	if cleanup == nil {
 		return nil, errors.New("resource: Track: nil cleanup")
@@ -157,6 +157,7 @@ func (g *Guard[T]) Close() error { return g.Release(context.Background()) }
 // nothing if the resource was already released.
 func (g *Guard[T]) ReleaseAsync() {
 	g.e.reg.releaseAsync(g.e, g.inc, g.id, rsAsync)
+	runtime.KeepAlive(g) // as in Release: the leak check must not claim e first
 }
 
 // Detach stops tracking: the cleanup will never run and the caller owns

@@ -3,6 +3,7 @@ package resource_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -276,5 +277,54 @@ func TestInfoFields(t *testing.T) {
 	}
 	if r.Len() != 0 {
 		t.Errorf("Len = %d after releasing the parent, want 0", r.Len())
+	}
+}
+
+// TestZeroRegistry: a zero or nil Registry (not made by NewRegistry) holds
+// nothing; registering in it and shutting it down fail with an error
+// naming the Registry, and lookups by ID find nothing, instead of panicking.
+func TestZeroRegistry(t *testing.T) {
+	nop := func(context.Context) error { return nil }
+	for _, tc := range []struct {
+		name string
+		r    *resource.Registry
+	}{{"zero", &resource.Registry{}}, {"nil", nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := []struct {
+				name    string
+				call    func() error
+				wantMsg string
+				wantIs  error
+			}{
+				{"Register", func() error { _, err := tc.r.Register(nop); return err }, "Registry", nil},
+				{"Track", func() error {
+					_, err := resource.Track(tc.r, 1, func(context.Context, int) error { return nil })
+					return err
+				}, "Registry", nil},
+				{"Shutdown", func() error { return tc.r.Shutdown(context.Background()) }, "Registry", nil},
+				{"Release", func() error { return tc.r.Release(context.Background(), 1) }, "", resource.ErrNotFound},
+				{"ReleaseAsync", func() error { return tc.r.ReleaseAsync(1) }, "", resource.ErrNotFound},
+				{"Detach", func() error { return tc.r.Detach(1) }, "", resource.ErrNotFound},
+				{"Touch", func() error { return tc.r.Touch(1) }, "", resource.ErrNotFound},
+				{"SetSize", func() error { return tc.r.SetSize(1, 1) }, "", resource.ErrNotFound},
+			}
+			for _, c := range calls {
+				var err error
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							err = fmt.Errorf("panic: %v", p)
+						}
+					}()
+					err = c.call()
+				}()
+				switch {
+				case c.wantIs != nil && !errors.Is(err, c.wantIs):
+					t.Errorf("%s = %v, want %v", c.name, err, c.wantIs)
+				case c.wantIs == nil && (err == nil || !strings.Contains(err.Error(), c.wantMsg) || strings.HasPrefix(err.Error(), "panic")):
+					t.Errorf("%s = %v, want an error naming the %s", c.name, err, c.wantMsg)
+				}
+			}
+		})
 	}
 }

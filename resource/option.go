@@ -84,6 +84,9 @@ func Reclaimable() Option { return Option{key: optReclaimable} }
 // ReclaimWith makes the resource reclaimable, but Reclaim calls reclaim
 // (which gives back part of what the resource holds and returns how many
 // bytes it freed) instead of releasing it; the resource stays live.
+// Reclaim skips a resource that is no longer live when its turn comes, but
+// a release that starts while reclaim runs does not wait for it: reclaim
+// must tolerate running concurrently with the cleanup.
 func ReclaimWith(reclaim func(ctx context.Context) (freed int64, err error)) Option {
 	return Option{key: optReclaimWith, rfn: reclaim}
 }

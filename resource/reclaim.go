@@ -13,8 +13,11 @@ import (
 // its own live dependents, which are released too even if they do not
 // match). It stops early when ctx ends. The result joins every failure
 // (*CleanupError) and ctx's error if it ended. match is called without any
-// registry lock held.
+// registry lock held; a nil match is an error.
 func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) error {
+	if match == nil {
+		return errors.New("resource: ReleaseMatching: nil match")
+	}
 	var errs []error
 	for _, c := range r.liveInfos() {
 		if !match(c.info) {
@@ -117,6 +120,9 @@ func compareCandidates(a, b candidate) int {
 
 func (r *Registry) reclaimOne(ctx context.Context, e *entry) (int64, error) {
 	if fn := e.x.reclaim; fn != nil {
+		if e.st() != stLive { // released since the candidates were taken
+			return 0, nil
+		}
 		n, err := callReclaim(ctx, fn)
 		if err != nil {
 			return n, fmt.Errorf("resource %v: reclaim: %w", e.id, err)
@@ -128,10 +134,10 @@ func (r *Registry) reclaimOne(ctx context.Context, e *entry) (int64, error) {
 		return 0, nil
 	}
 	size := e.size.Load()
-	r.noteReclaimed(e, size)
 	if err := r.releaseClaimed(ctx, e); err != nil {
 		return 0, err
 	}
+	r.noteReclaimed(e, size) // only now: a failed cleanup freed nothing
 	return size, nil
 }
 

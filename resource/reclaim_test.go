@@ -133,3 +133,71 @@ func TestReclaimErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReclaimWithSkipsReleased: a ReclaimWith resource released while
+// Reclaim was busy with an earlier candidate is not shrunk afterwards: its
+// reclaim function never runs on a cleaned-up value.
+func TestReclaimWithSkipsReleased(t *testing.T) {
+	r := newRegistry(t, nil)
+	inLow, unblock := make(chan struct{}), make(chan struct{})
+	mustRegister(t, r, func(context.Context) error {
+		close(inLow)
+		<-unblock
+		return nil
+	}, resource.Reclaimable(), resource.WithPriority(resource.Low), resource.WithSize(1))
+	var closed, shrunkClosed bool
+	shrinker := mustRegister(t, r, func(context.Context) error { closed = true; return nil },
+		resource.ReclaimWith(func(context.Context) (int64, error) {
+			shrunkClosed = closed
+			return 1, nil
+		}))
+	done := make(chan error)
+	go func() {
+		_, err := r.Reclaim(context.Background(), 0)
+		done <- err
+	}()
+	<-inLow // Reclaim is releasing the Low candidate; shrinker is next
+	if err := r.Release(context.Background(), shrinker); err != nil {
+		t.Fatal(err)
+	}
+	close(unblock)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if shrunkClosed {
+		t.Error("Reclaim called the ReclaimWith function of a resource whose cleanup had run")
+	}
+}
+
+func TestReleaseMatchingNilMatch(t *testing.T) {
+	r := newRegistry(t, nil)
+	id := mustRegister(t, r, func(context.Context) error { return nil })
+	err := r.ReleaseMatching(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "match") {
+		t.Errorf("ReleaseMatching(ctx, nil) = %v, want an error naming match", err)
+	}
+	if err := r.Release(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReclaimFailedNotCounted: a resource whose cleanup fails for good
+// frees nothing as far as Reclaim reports, and Stats.Reclaimed and the
+// Reclaimed events agree with it.
+func TestReclaimFailedNotCounted(t *testing.T) {
+	rec := &recorder{}
+	r := newRegistry(t, &resource.Options{MaxAttempts: 1, Observer: rec})
+	mustRegister(t, r, func(context.Context) error { return errBoom }, resource.Reclaimable(), resource.WithSize(5))
+	mustRegister(t, r, func(context.Context) error { return nil }, resource.Reclaimable(), resource.WithSize(3))
+	freed, err := r.Reclaim(context.Background(), 0)
+	if freed != 3 || !errors.Is(err, errBoom) {
+		t.Fatalf("Reclaim = %d, %v; want 3 and boom", freed, err)
+	}
+	var evFreed int64
+	for _, ev := range rec.of(resource.Reclaimed) {
+		evFreed += ev.Size
+	}
+	if s := r.Stats(); s.Reclaimed != 1 || evFreed != freed {
+		t.Errorf("Stats.Reclaimed = %d, Reclaimed events freed %d; want 1 and %d (the failed cleanup freed nothing)", s.Reclaimed, evFreed, freed)
+	}
+}

@@ -13,7 +13,9 @@ import (
 )
 
 // Registry tracks live resources and runs their cleanups exactly once.
-// Create one with NewRegistry (the zero Registry is not usable). All
+// Create one with NewRegistry. A zero Registry holds nothing: Track,
+// Register and Shutdown fail on it (or on a nil *Registry) with an error
+// saying so, and methods taking an ID report ErrNotFound. All
 // methods are safe for concurrent use. A Registry must be shut down with
 // Shutdown to release what is still live; an idle Registry runs no
 // goroutine and arms no timer, so forgetting Shutdown leaks resources, not
@@ -108,6 +110,9 @@ func (r *Registry) shardOf(id ID) *shard { return &r.shards[uint64(id)&r.mask] }
 // claimInc or other incarnation checks, since the entry may be recycled
 // for another resource as soon as the lock is released.
 func (r *Registry) lookup(id ID) (*entry, uint32) {
+	if r == nil || len(r.shards) == 0 { // not made by NewRegistry: holds nothing
+		return nil, 0
+	}
 	sh := r.shardOf(id)
 	s, gen := r.slotOf(id)
 	sh.mu.Lock()
@@ -123,6 +128,9 @@ func (r *Registry) lookup(id ID) (*entry, uint32) {
 // withEntry calls fn with the entry of id under the shard's lock (fn must
 // not call out of the package); false if id is not in the registry.
 func (r *Registry) withEntry(id ID, fn func(e *entry)) bool {
+	if r == nil || len(r.shards) == 0 { // not made by NewRegistry: holds nothing
+		return false
+	}
 	sh := r.shardOf(id)
 	s, gen := r.slotOf(id)
 	sh.mu.Lock()
@@ -143,6 +151,9 @@ func (r *Registry) withEntry(id ID, fn func(e *entry)) bool {
 // Shutdown has begun, and on invalid options (the cleanup is then not
 // called).
 func (r *Registry) Register(cleanup func(context.Context) error, opts ...Option) (ID, error) {
+	if r == nil || r.shards == nil {
+		return 0, r.unusable("Register")
+	}
 	if cleanup == nil {
 		return 0, errors.New("resource: Register: nil cleanup")
 	}
@@ -156,6 +167,15 @@ func (r *Registry) Register(cleanup func(context.Context) error, opts ...Option)
 		return 0, err
 	}
 	return e.id, nil
+}
+
+// unusable is the error of op on a nil or zero Registry (not made by
+// NewRegistry), which can neither register nor shut down.
+func (r *Registry) unusable(op string) error {
+	if r == nil {
+		return fmt.Errorf("resource: %s: nil Registry", op)
+	}
+	return fmt.Errorf("resource: %s: zero Registry (create one with NewRegistry)", op)
 }
 
 // insert gives e its ID in shard idx (see shardFor) and makes it live.
@@ -277,7 +297,7 @@ func (r *Registry) undoInsert(e *entry) bool {
 	sh.t.remove(s, e)
 	sh.registered--
 	sh.mu.Unlock()
-	e.markFinished(stDetached)
+	r.resume(e.markFinished(stDetached)) // a dependency may already wait for e
 	return true
 }
 
@@ -287,7 +307,11 @@ func (r *Registry) undoInsert(e *entry) bool {
 // failure); retries wait out their backoff here. If ctx ends during a
 // backoff, Release returns the attempt's error joined with ctx's and the
 // remaining retries run on the scheduler (the cleanup is not abandoned; a
-// final failure is reported through Failures and events). If another
+// final failure is reported through Failures and events). The same holds
+// if ctx ends while Release waits for a dependent that another releaser
+// owns. If a Shutdown whose context ended dropped that dependent's queued
+// cleanup, Release returns an error matching ErrShuttingDown and the
+// resource stays unfinished (the *ShutdownError names it). If another
 // releaser already won the resource, Release returns an error matching
 // ErrReleased at once without waiting for it; an unknown or finished id
 // gives ErrNotFound.
@@ -413,7 +437,13 @@ func (r *Registry) finish(e *entry, st uint32, out outcome) {
 		sh.detached++
 	}
 	sh.mu.Unlock()
-	for _, p := range e.markFinished(st) {
+	r.resume(e.markFinished(st))
+}
+
+// resume tells the entries that waited for a finished entry that it is
+// done; the last one each waited for queues it again.
+func (r *Registry) resume(waiters []*entry) {
+	for _, p := range waiters {
 		if p.pending.Add(-1) == 0 {
 			r.sched.enqueue(p)
 		}

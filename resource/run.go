@@ -25,17 +25,14 @@ func (r *Registry) releaseClaimed(ctx context.Context, e *entry) error {
 				if err := r.releaseClaimed(ctx, d); err != nil {
 					depErrs = append(depErrs, err)
 				}
-				continue
+				if d.finished() {
+					continue
+				}
+				// ctx ended and d went to the scheduler (a retry backoff
+				// or a dependent of its own): e must wait for it there.
 			}
-			select {
-			case <-d.doneChan():
-			case <-ctx.Done():
-				// Keep the order and the claim: the scheduler finishes e
-				// once its dependents have finished.
-				e.reason = rsAsync
-				r.sched.enqueue(e)
-				return errors.Join(append(depErrs, fmt.Errorf(
-					"resource %v: waiting for dependent %v: %w (cleanup handed to the scheduler)", e.id, d.id, ctx.Err()))...)
+			if err := r.awaitDependent(ctx, e, d); err != nil {
+				return errors.Join(append(depErrs, err)...)
 			}
 		}
 	}
@@ -44,6 +41,27 @@ func (r *Registry) releaseClaimed(ctx context.Context, e *entry) error {
 		return err
 	}
 	return errors.Join(append(depErrs, err)...)
+}
+
+// awaitDependent waits on the caller's goroutine until e's dependent d,
+// which another releaser owns, has finished. If ctx ends first, e is handed
+// to the scheduler (keeping the order and the claim: it runs once its
+// dependents have finished). If d was abandoned (a Shutdown whose context
+// ended dropped it or what it waits for), it will never finish: e is
+// abandoned too and left unfinished (the *ShutdownError names both).
+func (r *Registry) awaitDependent(ctx context.Context, e, d *entry) error {
+	done, gone := d.waitChans()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		e.reason = rsAsync
+		r.sched.enqueue(e)
+		return fmt.Errorf("resource %v: waiting for dependent %v: %w (cleanup handed to the scheduler)", e.id, d.id, ctx.Err())
+	case <-gone:
+		abandon(e)
+		return fmt.Errorf("resource %v: dependent %v was left unfinished by Shutdown: %w", e.id, d.id, ErrShuttingDown)
+	}
 }
 
 // execSync runs e's attempts on the caller's goroutine.
@@ -151,14 +169,20 @@ func (r *Registry) waitDependents(e *entry) bool {
 	}
 	e.setState(stWaiting)
 	e.pending.Store(1)
+	gone := false
 	for _, d := range deps {
 		if d.claim(rsDependency, stQueued) {
 			r.sched.enqueue(d)
 		}
 		e.pending.Add(1)
-		if !d.waitFor(e) {
+		wait, dgone := d.waitFor(e)
+		if !wait {
 			e.pending.Add(-1)
 		}
+		gone = gone || dgone // its count stays: e must never run
+	}
+	if gone {
+		abandon(e)
 	}
 	return e.pending.Add(-1) != 0
 }
@@ -195,7 +219,7 @@ func (r *Registry) call(ctx context.Context, e *entry, fn runner, measure, fallb
 	}
 	var deadline int64
 	if t > 0 {
-		deadline = start + int64(t)
+		deadline = addSat(start, int64(t))
 	}
 	e.ac.start(r, ctx, deadline)
 	err := r.protect(e, fn, fallback)

@@ -26,8 +26,9 @@ func (s *scheduler) init(r *Registry, workers int) {
 	s.max = workers
 }
 
-// enqueue appends a claimed entry to its lane. After stop it does nothing:
-// the entry stays claimed and unfinished, and Shutdown reports it.
+// enqueue appends a claimed entry to its lane. After stop it abandons the
+// entry instead: it stays claimed and unfinished, Shutdown reports it, and
+// whoever waits for it is woken (abandon).
 func (s *scheduler) enqueue(e *entry) { s.enqueueAll([]*entry{e}) }
 
 // enqueueAll appends entries under one lock acquisition, so that workers
@@ -37,6 +38,9 @@ func (s *scheduler) enqueueAll(es []*entry) {
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
+		for _, e := range es {
+			abandon(e)
+		}
 		return
 	}
 	for _, e := range es {
@@ -112,15 +116,23 @@ func (s *scheduler) popLocked() *entry {
 	return nil
 }
 
-// stop makes workers exit after their current entry and drops what is queued.
+// stop makes workers exit after their current entry and drops what is
+// queued, abandoning it (see abandon).
 func (s *scheduler) stop() {
+	var dropped []*entry
 	s.mu.Lock()
 	s.stopped = true
 	for i := range s.lanes {
+		for e := s.lanes[i].pop(); e != nil; e = s.lanes[i].pop() {
+			dropped = append(dropped, e)
+		}
 		s.lanes[i] = ring{}
 	}
 	s.queued = 0
 	s.mu.Unlock()
+	for _, e := range dropped {
+		abandon(e)
+	}
 }
 
 type laneStats struct {

@@ -34,14 +34,19 @@ type shutdownState struct {
 // *ShutdownError naming every cleanup that failed for good during the
 // shutdown and, if ctx ended first, every resource that had not finished
 // (with its State); those queued but not started are never run (nothing is
-// skipped silently: they are in the error). When ctx ended while a cleanup
-// ignores its context and hangs, that worker goroutine exits only when the
-// cleanup returns.
+// skipped silently: they are in the error), nor are the resources they
+// depend on, and a Release waiting for one of them returns an error
+// matching ErrShuttingDown instead of waiting forever. When ctx ended while
+// a cleanup ignores its context and hangs, that worker goroutine exits only
+// when the cleanup returns.
 //
 // Shutdown is idempotent and safe for concurrent use: later callers wait for
 // the first one and get the same result (or, if their own ctx ends first,
 // an error wrapping ctx.Err()).
 func (r *Registry) Shutdown(ctx context.Context) error {
+	if r == nil || r.shards == nil {
+		return r.unusable("Shutdown")
+	}
 	first := false
 	r.shut.once.Do(func() {
 		first = true

@@ -236,3 +236,159 @@ func TestShutdownRunsRetriesNow(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownTimeoutReleaseWaitingForDependent: a Release (with no
+// deadline of its own) waiting for a dependent that a timed-out Shutdown
+// left queued, never to run, returns an error matching ErrShuttingDown
+// instead of blocking forever; the resource is left to the ShutdownError.
+func TestShutdownTimeoutReleaseWaitingForDependent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(&resource.Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gate := make(chan struct{})
+		hung := mustRegister(t, r, func(context.Context) error { <-gate; return nil })
+		if err := r.ReleaseAsync(hung); err != nil { // occupies the one worker
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		c := &counter{}
+		parent := mustRegister(t, r, c.fn("parent"))
+		child := mustRegister(t, r, c.fn("child"), resource.DependsOn(parent))
+		if err := r.ReleaseAsync(child); err != nil { // queued behind hung
+			t.Fatal(err)
+		}
+		released := make(chan error, 1)
+		go func() { released <- r.Release(context.Background(), parent) }()
+		synctest.Wait() // Release waits for child
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var se *resource.ShutdownError
+		if err := r.Shutdown(ctx); !errors.As(err, &se) || len(se.Unfinished) != 3 {
+			t.Fatalf("Shutdown = %v, want a *ShutdownError naming hung, parent and child", err)
+		}
+		close(gate)
+		synctest.Wait()
+		select {
+		case err := <-released:
+			if !errors.Is(err, resource.ErrShuttingDown) {
+				t.Errorf("Release = %v, want ErrShuttingDown", err)
+			}
+		default:
+			t.Fatal("Release still blocked on a dependent that will never run")
+		}
+		if seq := c.seq(); len(seq) != 0 {
+			t.Errorf("cleanups %v ran, want none (child never ran, so parent must not)", seq)
+		}
+	})
+}
+
+// TestShutdownTimeoutReleaseWaitingForRunningDependent: a Release waiting
+// for a dependent that another caller is still releasing goes on waiting
+// after a Shutdown whose context ended (nothing it waits for was dropped),
+// and then releases its resource in order.
+func TestShutdownTimeoutReleaseWaitingForRunningDependent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &counter{}
+		gate := make(chan struct{})
+		parent := mustRegister(t, r, c.fn("parent"))
+		child := mustRegister(t, r, func(ctx context.Context) error { <-gate; return c.fn("child")(ctx) }, resource.DependsOn(parent))
+		childDone := make(chan error, 1)
+		go func() { childDone <- r.Release(context.Background(), child) }()
+		synctest.Wait()
+		parentDone := make(chan error, 1)
+		go func() { parentDone <- r.Release(context.Background(), parent) }()
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var se *resource.ShutdownError
+		if err := r.Shutdown(ctx); !errors.As(err, &se) || len(se.Unfinished) != 2 {
+			t.Fatalf("Shutdown = %v, want a *ShutdownError naming parent and child", err)
+		}
+		synctest.Wait()
+		select {
+		case err := <-parentDone:
+			t.Fatalf("Release(parent) = %v before its dependent finished", err)
+		default:
+		}
+		close(gate)
+		if err := <-childDone; err != nil {
+			t.Errorf("Release(child) = %v", err)
+		}
+		if err := <-parentDone; err != nil {
+			t.Errorf("Release(parent) = %v", err)
+		}
+		if seq := c.seq(); !slices.Equal(seq, []string{"child", "parent"}) {
+			t.Errorf("order %v, want [child parent]", seq)
+		}
+	})
+}
+
+// TestShutdownTimeoutAbandonsWaiters: when a timed-out Shutdown drops a
+// queued cleanup, the resource the scheduler keeps waiting for it is left
+// unfinished too, and a Release waiting for that one returns an error
+// matching ErrShuttingDown instead of blocking forever.
+func TestShutdownTimeoutAbandonsWaiters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(&resource.Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &counter{}
+		hang, free := make(chan struct{}), make(chan struct{})
+		hung := func(context.Context) error { <-hang; return nil }
+		for _, gate := range []chan struct{}{hang, free} { // both workers busy
+			id := mustRegister(t, r, func(context.Context) error { <-gate; return nil }, resource.WithPriority(resource.Critical))
+			if err := r.ReleaseAsync(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		grand := mustRegister(t, r, c.fn("grand"))
+		parent := mustRegister(t, r, c.fn("parent"), resource.DependsOn(grand), resource.WithPriority(resource.Critical))
+		mustRegister(t, r, c.fn("child"), resource.DependsOn(parent), resource.WithPriority(resource.Low))
+		h2 := mustRegister(t, r, hung, resource.WithPriority(resource.Critical))
+		for _, id := range []resource.ID{parent, h2} {
+			if err := r.ReleaseAsync(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A worker frees up: parent queues child and waits for it; the
+		// worker then takes h2 (Critical) and hangs; child stays queued.
+		close(free)
+		synctest.Wait()
+		if in, _ := r.Info(parent); in.State != resource.StateWaiting {
+			t.Fatalf("parent %v, want waiting", in.State)
+		}
+		released := make(chan error, 1)
+		go func() { released <- r.Release(context.Background(), grand) }()
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := r.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
+		}
+		synctest.Wait()
+		select {
+		case err := <-released:
+			if !errors.Is(err, resource.ErrShuttingDown) {
+				t.Errorf("Release(grand) = %v, want ErrShuttingDown", err)
+			}
+		default:
+			t.Error("Release(grand) still blocked on a parent that waits for a dropped child")
+		}
+		if seq := c.seq(); len(seq) != 0 {
+			t.Errorf("cleanups %v ran, want none", seq)
+		}
+		close(hang) // the hung cleanups return; their workers exit
+		synctest.Wait()
+		if s := r.Stats(); s.Workers != 0 {
+			t.Errorf("workers %d after the hung cleanups returned, want 0", s.Workers)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -47,7 +48,7 @@ func (t *timers) addExpiry(e *entry) {
 // addRetry schedules a retry of e after d; false if the registry is
 // draining (the caller then enqueues e at once).
 func (t *timers) addRetry(e *entry, d time.Duration) bool {
-	due := t.r.now() + int64(d)
+	due := addSat(t.r.now(), int64(d))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.draining || t.stopped {
@@ -243,12 +244,23 @@ func (t *timers) down(i int) {
 func (e *entry) expiryDue() int64 {
 	due := int64(-1)
 	if e.x.ttl > 0 {
-		due = e.born + int64(e.x.ttl)
+		due = addSat(e.born, int64(e.x.ttl))
 	}
 	if e.x.idle > 0 {
-		if d := e.x.touched.Load() + int64(e.x.idle); due < 0 || d < due {
+		if d := addSat(e.x.touched.Load(), int64(e.x.idle)); due < 0 || d < due {
 			due = d
 		}
 	}
 	return due
+}
+
+// addSat returns the registry-clock time d after at (at, d >= 0), or
+// math.MaxInt64 (never) if that is past the clock's range: a duration such
+// as math.MaxInt64, the usual "no limit", must not wrap around to a time
+// in the past.
+func addSat(at, d int64) int64 {
+	if s := at + d; s >= at {
+		return s
+	}
+	return math.MaxInt64
 }
