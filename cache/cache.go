@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,6 +158,15 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 // now returns the cache clock: monotonic ns since New, always ≥ 1.
 func (c *Cache[K, V]) now() int64 { return int64(time.Since(c.epoch)) + 1 }
 
+// after returns the clock time d ≥ 0 after now, saturating: a TTL near
+// math.MaxInt64 (a common "never") must not wrap into the past.
+func after(now, d int64) int64 {
+	if d > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + d
+}
+
 func (c *Cache[K, V]) shardOf(h uint64) *shard[K] {
 	return &c.shards[h&uint64(len(c.shards)-1)]
 }
@@ -213,7 +223,7 @@ func (c *Cache[K, V]) lookup(k K, st *stripe, touch bool) (v V, slot uint32, ok 
 			// A hit pushes the deadline to now+idle, never earlier: a
 			// longer SetTTL deadline stands (the timer wheel holds the
 			// entry until its deadline and only ever moves it later).
-			if ext := now + c.idle; ok && touch && ext > d {
+			if ext := after(now, c.idle); ok && touch && ext > d {
 				ch.setDeadlineIfPresent(i, ext)
 			}
 		}
@@ -252,8 +262,16 @@ func (c *Cache[K, V]) SetTTL(k K, v V, ttl time.Duration) {
 }
 
 func (c *Cache[K, V]) set(k K, v V, ttl int64) {
+	pending, old, replaced := c.store(k, v, ttl)
+	c.announce(k, old, replaced, pending)
+}
+
+// store is Set without the callbacks: it returns the removals to report
+// (with announce, once no lock is held), and the value a fast-path
+// replacement replaced, if replaced.
+func (c *Cache[K, V]) store(k K, v V, ttl int64) (pending []removal[K, V], old V, replaced bool) {
 	if k != k {
-		return // NaN (or a struct holding one): never equal to itself, never found
+		return nil, old, false // NaN (or a struct holding one): never equal to itself, never found
 	}
 	w := int64(1)
 	if c.weigher != nil {
@@ -262,21 +280,33 @@ func (c *Cache[K, V]) set(k K, v V, ttl int64) {
 	h := c.hash(k)
 	if c.fastReplace {
 		if old, ok := c.replace(k, v, h, ttl); ok {
-			if c.onEvict != nil {
-				c.onEvict(k, old, Replaced)
-			}
-			return
+			return nil, old, true
 		}
 	}
-	id := c.tracker.track(v, w)
+	rec := c.tracker.track(v, w)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		c.tracker.release(id) // not stored: the cache owned it
-		return
+		c.tracker.release(idOf(rec)) // not stored: the cache owned it
+		return nil, old, false
 	}
-	pending := c.setLocked(k, v, h, w, ttl, id)
+	pending = c.setLocked(k, v, h, w, ttl, rec)
+	if rec != nil && rec.gone {
+		// The registry released v before it was stored (forget found no
+		// entry): it leaves again, as if released just after.
+		pending = c.forgetLocked(rec.id, pending)
+		c.publishLocked()
+	}
 	c.mu.Unlock()
+	return pending, old, false
+}
+
+// announce runs the callbacks of a store of k: OnEvict for the value a
+// fast-path replacement replaced, then notify. Called with no lock held.
+func (c *Cache[K, V]) announce(k K, old V, replaced bool, pending []removal[K, V]) {
+	if replaced && c.onEvict != nil {
+		c.onEvict(k, old, Replaced)
+	}
 	c.notify(pending)
 }
 
@@ -319,9 +349,12 @@ func (c *Cache[K, V]) Clear() {
 }
 
 // Close removes every entry as Clear does, stops the expiry timer, cancels
-// the context of running loads and waits for them to return. Later Sets do
-// nothing, Gets miss and GetOrLoad returns ErrClosed. Close is idempotent and
-// always returns nil.
+// the context of running loads and waits for them to return and store
+// their values. Later Sets do nothing, Gets miss and GetOrLoad returns
+// ErrClosed. OnEvict calls already under way on the cache's own goroutines
+// (a load's store, the expiry timer) may still be running when Close
+// returns: OnEvict may itself call Close. Close is idempotent and always
+// returns nil.
 func (c *Cache[K, V]) Close() error {
 	c.mu.Lock()
 	if c.closed {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patinox/memory/resource"
 	"go.uber.org/goleak"
 )
 
@@ -59,6 +60,9 @@ func TestOptionsValidation(t *testing.T) {
 		{"weigher with entries", &Options[int, int]{MaxEntries: 10, Weigher: w}, "Weigher needs"},
 		{"negative ttl", &Options[int, int]{MaxEntries: 1, TTL: -time.Second}, "TTL must be >= 0"},
 		{"ttl and idle", &Options[int, int]{MaxEntries: 1, TTL: 1, ExpireAfterAccess: 1}, "only one of Options.TTL"},
+		{"release priority too high", &Options[int, int]{MaxEntries: 1, ReleasePriority: resource.Critical + 1}, "ReleasePriority must be"},
+		{"negative release priority", &Options[int, int]{MaxEntries: 1, ReleasePriority: -1}, "ReleasePriority must be"},
+		{"ok release priority", &Options[int, int]{MaxEntries: 1, ReleasePriority: resource.Critical}, ""},
 		{"ok entries", &Options[int, int]{MaxEntries: 1}, ""},
 		{"ok weight", &Options[int, int]{MaxWeight: 5, Weigher: w, Policy: LFU()}, ""},
 	}

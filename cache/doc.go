@@ -44,7 +44,8 @@
 // finds its stripe of the buffer full, it starts one short-lived goroutine
 // that applies the buffered accesses to the policy and exits (at most one at
 // a time); GetOrLoad
-// runs each load on its own goroutine. Close waits for all of them. An idle
+// runs each load on its own goroutine. Close waits for all of them (but not
+// for an OnEvict call one of them is making: OnEvict may call Close). An idle
 // cache has no goroutine. The expiry and grow-back timers and the
 // Options.Pressure subscription hold the cache weakly, and a runtime
 // cleanup ends the subscription, so an unclosed cache that its owner drops
@@ -96,6 +97,12 @@
 //     must not call GetOrLoad for its own key (it would wait for itself).
 //   - Values are returned by copy of V: mutating a pointed-to value is not
 //     seen by the cache's Weigher.
+//   - With Options.Registry the cache owns tracked values, and releases one
+//     as soon as it leaves the cache: a value that Get or GetOrLoad returned
+//     may be closed while the caller still uses it, if a concurrent write
+//     evicts it meanwhile (or GetOrLoad's own store did not keep it). Where
+//     that matters, cache handles whose cleanup waits for their users (a
+//     reference count).
 //   - Memory is given back when the cache shrinks only once at most half
 //     of its slots (at least 2048) hold entries: then the entries above the
 //     first Len slots move down and every per-slot structure is cut to Len

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -45,7 +46,8 @@ func (l *loader[K, V]) close() {
 // At most one load per key runs at a time: callers that miss while a load of
 // k is running wait for it and share its result, error included. Errors are
 // not cached: the next call after a failed load loads again. A panic in load
-// is returned as an error.
+// is returned as an error, and so is a load that calls runtime.Goexit (as
+// t.FailNow does in a test).
 //
 // The load runs on its own goroutine, with a context that carries ctx's
 // values but not its cancellation or deadline, so that one caller giving up
@@ -71,7 +73,9 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, k K, load func(ctx context.
 			return v, nil
 		}
 		cl = &call[V]{done: make(chan struct{})}
-		l.calls[k] = cl
+		if k == k { // a NaN key could never be deleted again (nor shared)
+			l.calls[k] = cl
+		}
 		l.wg.Add(1)
 		go c.runLoad(context.WithoutCancel(ctx), k, cl, load)
 	}
@@ -85,27 +89,47 @@ func (c *Cache[K, V]) GetOrLoad(ctx context.Context, k K, load func(ctx context.
 	}
 }
 
-// runLoad runs one load on its own goroutine (owned by c.loads.wg).
+// errGoexit is the error of a load whose loader called runtime.Goexit.
+var errGoexit = errors.New("cache: loader called runtime.Goexit")
+
+// runLoad runs one load on its own goroutine (owned by c.loads.wg). The
+// call ends (its waiters are woken, the key can load again) even if load
+// ends the goroutine with runtime.Goexit. The callbacks of the store of
+// the loaded value run once the key can load again and Close no longer
+// waits for this goroutine, so that OnEvict may call GetOrLoad for the key
+// or Close, as it may anywhere else; the call's waiters return after them.
 func (c *Cache[K, V]) runLoad(ctx context.Context, k K, cl *call[V], load func(context.Context, K) (V, error)) {
 	l := &c.loads
-	defer l.wg.Done()
+	returned := false
+	var pending []removal[K, V]
+	var old V
+	var replaced bool
+	defer func() {
+		if !returned { // load called runtime.Goexit (a panic is an error already)
+			cl.err = errGoexit
+			c.loadErr.Add(1)
+		}
+		l.mu.Lock()
+		delete(l.calls, k)
+		l.mu.Unlock()
+		defer close(cl.done)
+		l.wg.Done()
+		c.announce(k, old, replaced, pending)
+	}()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(l.closing, cancel)
 	defer stop()
 	start := time.Now()
 	cl.val, cl.err = callLoad(ctx, k, load)
+	returned = true
 	c.loadNanos.Add(uint64(time.Since(start)))
 	if cl.err == nil {
 		c.loadOK.Add(1)
-		c.Set(k, cl.val)
+		pending, old, replaced = c.store(k, cl.val, c.ttl+c.idle)
 	} else {
 		c.loadErr.Add(1)
 	}
-	l.mu.Lock()
-	delete(l.calls, k)
-	l.mu.Unlock()
-	close(cl.done)
 }
 
 // callLoad calls load, turning a panic into an error.

@@ -12,14 +12,14 @@ import (
 // removed entries after c.mu is released.
 
 // setLocked inserts or replaces k and evicts down to the bound.
-func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) []removal[K, V] {
+func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, rec *registration) []removal[K, V] {
 	c.drainLocked()
 	var now, deadline int64
 	if ttl > 0 || c.wheel != nil {
 		now = c.now()
 	}
 	if ttl > 0 {
-		deadline = now + ttl
+		deadline = after(now, ttl)
 	}
 	var pending []removal[K, V]
 	if c.wheel != nil {
@@ -42,12 +42,12 @@ func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) 
 	ch.setDeadline(i, deadline)
 	sh.mu.Unlock()
 	if existed {
-		pending = c.replaceTrackedLocked(pending, s, k, old, v, why, id)
+		pending = c.replaceTrackedLocked(pending, s, k, old, v, why, rec)
 		c.ev.Update(s, w)
 		c.setWeightLocked(s, w)
 	} else {
 		c.addLocked(s, w)
-		if drop := c.tracker.adopt(s, v, id); drop != noRelease {
+		if drop := c.tracker.adopt(s, v, rec); drop != noRelease {
 			pending = append(pending, removal[K, V]{detach: drop, reason: numReasons})
 		}
 		c.ev.Add(s, h, w)
@@ -62,17 +62,18 @@ func (c *Cache[K, V]) setLocked(k K, v V, h uint64, w, ttl int64, id releaseID) 
 }
 
 // replaceTrackedLocked reports the replaced value old of slot s and
-// settles the registrations of old and of its replacement v (new id).
-func (c *Cache[K, V]) replaceTrackedLocked(pending []removal[K, V], s uint32, k K, old, v V, why Reason, id releaseID) []removal[K, V] {
+// settles the registrations of old and of its replacement v (new rec).
+func (c *Cache[K, V]) replaceTrackedLocked(pending []removal[K, V], s uint32, k K, old, v V, why Reason, rec *registration) []removal[K, V] {
 	oldID := c.tracker.get(s)
-	drop := id
-	var release releaseID
+	var drop, release releaseID
 	if oldID == noRelease || !same(old, v) {
 		// A new value (or the same one, untracked until now): the old
 		// value's registration is released if no other entry holds it.
 		release = c.tracker.take(s)
-		drop = c.tracker.adopt(s, v, id)
-	} // else the same object again: its registration stays, id is dropped
+		drop = c.tracker.adopt(s, v, rec)
+	} else if rec != nil { // the same object again: its registration stays, rec's is dropped
+		rec.shared, drop = true, rec.id
+	}
 	pending = c.report(pending, k, old, why, release)
 	if drop != noRelease {
 		pending = append(pending, removal[K, V]{detach: drop, reason: numReasons})
@@ -80,18 +81,41 @@ func (c *Cache[K, V]) replaceTrackedLocked(pending []removal[K, V], s uint32, k 
 	return pending
 }
 
-// forget removes every entry holding the tracked value id, which the
-// registry is releasing on its own (Reclaim, ReleaseMatching, Shutdown).
-// Called by the value's cleanup, on a registry goroutine.
-func (c *Cache[K, V]) forget(id releaseID) {
+// forget is the start of a tracked value's cleanup, which the registry runs
+// when it releases the value's registration rec (after the cache asked it
+// to, or on its own: Reclaim, ReleaseMatching, Shutdown), on a registry
+// goroutine or the caller of the registry's method. It removes every entry
+// holding the value under rec (Reason Pressure), and reports whether the
+// cleanup is to close the value: not if another registration holds it.
+func (c *Cache[K, V]) forget(rec *registration, v V) (closeValue bool) {
 	c.mu.Lock()
+	rec.gone = true
 	var pending []removal[K, V]
-	for _, hs := range c.tracker.forgetAll(id) { // the registry is releasing it already
-		pending = c.removeLocked(hs, Pressure, 0, pending)
+	switch {
+	case rec.shared: // dropped for another registration of v
+	case rec.stored:
+		pending = c.forgetLocked(rec.id, nil)
+		closeValue = true
+	default:
+		// The Set that registered v has not stored it yet. If v is cached
+		// under another registration, the Set will share that one; else it
+		// finds rec gone and removes v again (Cache.set).
+		closeValue = !c.tracker.tracks(v)
+		rec.shared = !closeValue
 	}
 	c.publishLocked()
 	c.mu.Unlock()
 	c.notify(pending)
+	return closeValue
+}
+
+// forgetLocked removes, with Reason Pressure, every entry holding the
+// value registered as id, which the registry is releasing on its own.
+func (c *Cache[K, V]) forgetLocked(id releaseID, pending []removal[K, V]) []removal[K, V] {
+	for _, hs := range c.tracker.forgetAll(id) {
+		pending = c.removeLocked(hs, Pressure, 0, pending)
+	}
+	return pending
 }
 
 // allocLocked returns a free slot, growing the table if needed.

@@ -81,14 +81,16 @@ type Options[K comparable, V any] struct {
 	// any reason, Close and Clear included. The cache then owns such values:
 	// do not close them yourself. A value the registry releases on its own
 	// (Reclaim under memory pressure, ReleaseMatching, Shutdown) leaves the
-	// cache with Reason Pressure, under every key that held it. A value is
+	// cache with Reason Pressure, under every key that held it, even when
+	// the release overtakes the Set storing it. A value is
 	// registered once however many keys hold it (equal comparable values,
 	// typically one pointer, are the same resource) and released when the
 	// last of its entries leaves. Values that are not comparable are
 	// registered per entry. A value that left the cache has been (or is
 	// being) released: do not Set it again.
 	Registry *resource.Registry
-	// ReleasePriority is the registry priority of cached values (zero: Low).
+	// ReleasePriority is the registry priority of cached values: resource.Low
+	// (the zero value) to resource.Critical.
 	ReleasePriority resource.Priority
 
 	// Pressure, if set, makes the cache give memory back under memory
@@ -124,6 +126,10 @@ func (o *Options[K, V]) validate() error {
 		return fmt.Errorf("cache: Options.ExpireAfterAccess must be >= 0, got %v", o.ExpireAfterAccess)
 	case o.TTL > 0 && o.ExpireAfterAccess > 0:
 		return errors.New("cache: set only one of Options.TTL and Options.ExpireAfterAccess")
+	case o.ReleasePriority < resource.Low || o.ReleasePriority > resource.Critical:
+		// The registry would refuse every registration: values would be
+		// cached untracked and never released.
+		return fmt.Errorf("cache: Options.ReleasePriority must be resource.Low to resource.Critical, got %d", o.ReleasePriority)
 	}
 	return nil
 }

@@ -56,7 +56,15 @@ func (c *Cache[K, V]) growBack(interval time.Duration) {
 	if pressure.Level(c.pressLvl.Load()) != pressure.Normal {
 		return
 	}
-	full := c.setShare(func(s float64) float64 { return min(1, s+growStep) })
+	full := c.setShare(func(s float64) float64 {
+		// Checked again under the maintenance lock: a rise delivered since
+		// the check above stores the level before it takes the lock to
+		// shrink, so it either stops this step or shrinks after it.
+		if pressure.Level(c.pressLvl.Load()) != pressure.Normal {
+			return s
+		}
+		return min(1, s+growStep)
+	})
 	if full {
 		return
 	}

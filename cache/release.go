@@ -5,7 +5,6 @@ import (
 	"io"
 	"reflect"
 	"slices"
-	"sync/atomic"
 
 	"github.com/patinox/memory/cache/internal/trim"
 	"github.com/patinox/memory/resource"
@@ -31,8 +30,8 @@ const noRelease releaseID = 0
 type tracker[K comparable, V any] struct {
 	reg      *resource.Registry // nil: tracking off
 	opts     []resource.Option
-	dynamic  bool            // V is an interface type: check each value
-	onForget func(releaseID) // removes the entries of a value the registry released by itself
+	dynamic  bool                        // V is an interface type: check each value
+	onForget func(*registration, V) bool // see Cache.forget
 
 	ids     []releaseID            // by slot
 	holders map[releaseID][]uint32 // the slots holding each registration
@@ -45,7 +44,7 @@ var (
 	cleanerType = reflect.TypeFor[Cleaner]()
 )
 
-func (t *tracker[K, V]) init(o *Options[K, V], forget func(releaseID)) {
+func (t *tracker[K, V]) init(o *Options[K, V], forget func(*registration, V) bool) {
 	if o.Registry == nil {
 		return
 	}
@@ -75,21 +74,42 @@ func cleanupOf[V any](v V) func(context.Context) error {
 	return nil
 }
 
-// track registers v if it holds a resource. Called with no
-// lock held (the registry may call observers).
-func (t *tracker[K, V]) track(v V, w int64) releaseID {
-	if t.reg == nil {
+// registration is one registration of a value, made by track for one Set:
+// what its cleanup and the Set share. The registry may release it (Reclaim,
+// ReleaseMatching, Shutdown) at any time, even before the Set has stored
+// the value; its fields after track returns are guarded by Cache.mu, and
+// tell the cleanup (Cache.forget) what became of the value.
+type registration struct {
+	id     releaseID
+	gone   bool // the registry ran the cleanup: the value must not stay cached
+	stored bool // adopt stored the value under this registration
+	shared bool // the value is held under another registration: this one's cleanup must not close it
+}
+
+// idOf returns rec's ID, or noRelease for an untracked value (nil).
+func idOf(rec *registration) releaseID {
+	if rec == nil {
 		return noRelease
+	}
+	return rec.id
+}
+
+// track registers v if it holds a resource and returns its registration
+// (nil if v is not tracked). Called with no lock held (the registry may
+// call observers).
+func (t *tracker[K, V]) track(v V, w int64) *registration {
+	if t.reg == nil {
+		return nil
 	}
 	clean := cleanupOf(v)
 	if clean == nil {
-		return noRelease
+		return nil
 	}
-	var self atomic.Uint64 // the ID, known once Register returns
+	rec := &registration{}
 	forget := t.onForget
 	cleanup := func(ctx context.Context) error {
-		if id := releaseID(self.Load()); id != noRelease {
-			forget(id) // released by the registry itself: leave the cache
+		if !forget(rec, v) { // the value leaves the cache first
+			return nil // another registration holds it: that one closes it
 		}
 		return clean(ctx)
 	}
@@ -99,23 +119,24 @@ func (t *tracker[K, V]) track(v V, w int64) releaseID {
 	}
 	id, err := t.reg.Register(cleanup, opts...)
 	if err != nil {
-		return noRelease // shutting down: the value is cached untracked
+		return nil // shutting down: the value is cached untracked
 	}
-	self.Store(uint64(id))
-	return id
+	rec.id = id
+	return rec
 }
 
-// adopt records that slot s now holds v, freshly registered as id (or
-// noRelease). If v is already tracked under another slot, s shares that
-// registration and the fresh one is returned as drop, to detach without
-// running its cleanup.
-func (t *tracker[K, V]) adopt(s uint32, v V, id releaseID) (drop releaseID) {
-	if t.reg == nil || id == noRelease {
+// adopt records that slot s now holds v, freshly registered as rec (or
+// nil). If v is already tracked under another slot, s shares that
+// registration and rec's is returned as drop, to detach without running
+// its cleanup.
+func (t *tracker[K, V]) adopt(s uint32, v V, rec *registration) (drop releaseID) {
+	if t.reg == nil || rec == nil {
 		return noRelease
 	}
 	for len(t.ids) <= int(s) {
 		t.ids = append(t.ids, noRelease)
 	}
+	id := rec.id
 	key, ok := identity(v)
 	if ok {
 		if prev, found := t.byValue[key]; found {
@@ -127,12 +148,24 @@ func (t *tracker[K, V]) adopt(s uint32, v V, id releaseID) (drop releaseID) {
 			t.byValue[key], t.valueOf[id] = id, key
 		}
 	}
+	rec.stored, rec.shared = drop == noRelease, drop != noRelease
 	if t.holders == nil {
 		t.holders = make(map[releaseID][]uint32)
 	}
 	t.ids[s] = id
 	t.holders[id] = append(t.holders[id], s)
 	return drop
+}
+
+// tracks reports whether v is held under a registration (comparable
+// values only).
+func (t *tracker[K, V]) tracks(v V) bool {
+	key, ok := identity(v)
+	if !ok {
+		return false
+	}
+	_, found := t.byValue[key]
+	return found
 }
 
 // get returns the id of slot s.
