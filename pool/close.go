@@ -55,7 +55,7 @@ func (p *core[T]) close(ctx context.Context) (error, bool) {
 	case <-drained:
 	case <-ctx.Done():
 		if n := p.forceClose(context.WithoutCancel(ctx)); n > 0 {
-			errs = append(errs, fmt.Errorf("pool: close: %d leases still in use when the context ended (their connections were destroyed): %w", n, context.Cause(ctx)))
+			errs = append(errs, fmt.Errorf("pool: close: %d leases still in use when the context ended (their connections were destroyed): %w", n, ctxErr(ctx)))
 		}
 	}
 	p.leaks.close()

@@ -76,6 +76,10 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 	p.creating--
 	p.s.created++
 	p.failures, p.lastErr = 0, nil
+	if c.state == stateRetired { // the registry destroyed it meanwhile (forget)
+		p.createForgotten(c)
+		return
+	}
 	if p.closed {
 		c = p.retireLocked(c, Closed)
 		p.mu.Unlock()
@@ -93,17 +97,38 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 	p.emit(Event{Type: EventCreated})
 }
 
+// createForgotten frees the slot of a connection that the registry
+// destroyed before it joined the pool. Called with p.mu held; it unlocks it.
+func (p *core[T]) createForgotten(c *conn[T]) {
+	c.lease = nil // lets the lease, and then c, be collected
+	p.size--
+	p.s.destroyed[Closed]++
+	p.fillLocked()
+	empty := p.emptyLocked()
+	p.mu.Unlock()
+	p.putGlobal()
+	p.emit(Event{Type: EventCreated})
+	p.emit(Event{Type: EventDestroyed, Reason: Closed, Age: time.Since(c.created)})
+	p.noteEmpty(empty)
+}
+
 func (p *core[T]) createFailed(w *waitq.Waiter[grant[T]], gen int, err error) {
 	p.mu.Lock()
 	p.creating--
 	p.size--
+	if p.closed { // cancelled by Close: not a failure of the backend
+		p.mu.Unlock()
+		p.putGlobal()
+		return
+	}
 	p.s.createFailures++
 	p.lastErr = err
-	if gen == p.failures {
+	counted := gen == p.failures // the first failure of its batch
+	if counted {
 		p.failures++
 		p.retryAt = time.Now().Add(p.backoff(p.failures))
 	}
-	first := p.failures == 1 && gen == 0
+	first := counted && p.failures == 1
 	var flushed []*conn[T]
 	if first {
 		flushed = p.outageLocked()

@@ -35,13 +35,17 @@
 //
 // Check validates connections on acquire (optionally only after they were
 // idle for CheckIdleAfter) and in the background (CheckInterval); Reset
-// recycles them on release. A failed Check, Reset or create begins an
-// outage: the connections from before it are validated on their next
-// acquire (without a Check, the idle ones are flushed) rather than pinged one
-// by one. While creates fail, the pool makes a single probing create at a
-// time, after an exponential backoff with jitter; an acquire that times out
-// meanwhile returns an error wrapping both its context's error and the last
-// create error.
+// recycles them on release. A failed Check or create begins an outage (a
+// failed Reset only destroys its connection): the connections from before
+// it are validated on their next acquire (without a Check, the idle ones are
+// flushed) rather than pinged one by one. A Check cut short by the
+// acquire's own context (done, or its deadline passed) destroys the
+// connection (reason Broken) without an outage. A background check is not
+// a use: it does not restart MaxIdleTime. While creates fail, the pool
+// makes a single probing create at a time (Acquire's or TryAcquire's),
+// after an exponential backoff with jitter; an acquire that times out
+// meanwhile returns an error wrapping both its context's error (and cause)
+// and the last create error. Creates that Close cancels are not failures.
 //
 // # Leaks
 //

@@ -39,6 +39,74 @@ func TestCloseReportsDestroyErrors(t *testing.T) {
 	})
 }
 
+// TestCloseCancelsCreatesWithoutOutage: a create that Close cancels did
+// not fail because of the backend: Close reports no EventOutage and no
+// create failure for it (an alert on outages would fire at every shutdown
+// that caught a MinIdle refill or a waiter's create in flight).
+func TestCloseCancelsCreatesWithoutOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBackend(2)
+		b.block = make(chan struct{}) // never closed: creates end when Close cancels them
+		var mu sync.Mutex
+		var got []EventType
+		obs := ObserverFunc(func(e Event) {
+			if e.Type == EventOutage || e.Type == EventCreateFailed {
+				mu.Lock()
+				got = append(got, e.Type)
+				mu.Unlock()
+			}
+		})
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 2, MinIdle: 2, Observer: obs})
+		synctest.Wait() // two refill creates block in the backend
+		if err := p.Close(context.Background()); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if s := p.Stats(); len(got) != 0 || s.CreateFailures != 0 || s.Size != 0 {
+			t.Errorf("Close with 2 creates in flight: events %v, Stats.CreateFailures %d, size %d; want none, 0, 0", got, s.CreateFailures, s.Size)
+		}
+		b.verify(t, true)
+	})
+}
+
+// TestFailingBatchIsOneOutage: creates started together (one per waiter)
+// that all fail begin one outage, reported once, not one per create.
+func TestFailingBatchIsOneOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBackend(3)
+		b.failNext = 3
+		var mu sync.Mutex
+		got := map[EventType]int{}
+		obs := ObserverFunc(func(e Event) {
+			mu.Lock()
+			got[e.Type]++
+			mu.Unlock()
+		})
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 3, CreateBackoff: time.Hour, MaxCreateBackoff: time.Hour, Observer: obs})
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		b.block = make(chan struct{})
+		for range 3 {
+			wg.Go(func() { _, _ = p.Acquire(ctx) })
+		}
+		synctest.Wait() // three creates, one per waiter, wait in the backend
+		close(b.block)
+		synctest.Wait() // and fail; the next probe is an hour away
+		cancel()
+		wg.Wait()
+		mu.Lock()
+		if got[EventCreateFailed] != 3 || got[EventOutage] != 1 {
+			t.Errorf("a batch of 3 failing creates: %d create failed, %d outage events; want 3, 1", got[EventCreateFailed], got[EventOutage])
+		}
+		mu.Unlock()
+		if err := p.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b.verify(t, true)
+	})
+}
+
 // TestEvents: the observer sees creates, create failures, outages and
 // destroys with their reasons, never under a lock (it calls Stats).
 func TestEvents(t *testing.T) {

@@ -168,13 +168,38 @@ func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) 
 
 func (k *keyed[K, T]) pool(key K) (*core[T], error) {
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.closed {
+	closed, p := k.closed, k.pools[key]
+	k.mu.Unlock()
+	if closed {
 		return nil, ErrClosed
 	}
-	if p := k.pools[key]; p != nil {
+	if p != nil {
 		return p, nil
 	}
+	// Made without k.mu: registering it calls the registry's observer,
+	// which may call back into k.
+	p, err := k.newSubPool(key)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	closed, q := k.closed, k.pools[key]
+	if !closed && q == nil {
+		k.pools[key] = p
+	}
+	k.mu.Unlock()
+	if !closed && q == nil {
+		return p, nil
+	}
+	_ = p.Close(context.Background()) // lost a race: p is empty, its Close quick
+	if closed {
+		return nil, ErrClosed
+	}
+	return q, nil
+}
+
+// newSubPool makes key's sub-pool, not yet in k.pools.
+func (k *keyed[K, T]) newSubPool(key K) (*core[T], error) {
 	o, err := k.options(key)
 	if err != nil {
 		return nil, err
@@ -187,7 +212,6 @@ func (k *keyed[K, T]) pool(key K) (*core[T], error) {
 	// Set before any connection exists: only destroys and leaving waiters
 	// call it, and they come after an acquire found p in the map.
 	p.onEmpty = func() { k.reap(key, p) }
-	k.pools[key] = p
 	return p, nil
 }
 

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
+
+	"github.com/patinox/memory/resource"
 )
 
 type keyedBackend struct {
@@ -149,5 +152,49 @@ func (b *keyedBackend) closeAndVerify(t *testing.T, k *Keyed[string, *kconn]) {
 	}
 	if b.total != 0 {
 		t.Errorf("%d live after Close, want 0", b.total)
+	}
+}
+
+// TestKeyedRegistryObserverCallsBack: a registry observer that calls into
+// the Keyed (here Stats, on the Registered event of a key's new sub-pool)
+// does not deadlock it: the sub-pool is not registered under the Keyed's
+// lock.
+func TestKeyedRegistryObserverCallsBack(t *testing.T) {
+	var k *Keyed[string, *kconn]
+	obs := resource.ObserverFunc(func(e resource.Event) {
+		if e.Type == resource.Registered && e.Kind == "pool" {
+			_ = k.Stats()
+		}
+	})
+	r, err := resource.NewRegistry(&resource.Options{Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &keyedBackend{live: map[string]int{}, maxTotal: 10}
+	k, err = NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 10, Registry: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		l, err := k.Acquire(context.Background(), "a")
+		if err == nil {
+			l.Release()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Acquire: %v", err)
+		}
+	case <-time.After(10 * time.Second): // a wall-clock bound: the deadlock is on a mutex, which synctest does not detect
+		t.Fatal("Acquire of a new key did not return: the observer's call into the Keyed deadlocked")
+	}
+	if err := k.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

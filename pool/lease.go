@@ -15,6 +15,7 @@ const (
 	stateReturned              // between a lease and the next state
 	stateChecking              // taken from idle for a background check
 	stateRetired               // being destroyed or destroyed
+	stateCreating              // created, not yet in the pool (runCreate)
 )
 
 // conn is one live connection. Its fields are protected by the pool's mu,
@@ -72,7 +73,7 @@ func (l *Lease[T]) Destroy() { l.c.p.destroyLeased(l, Broken, nil) }
 // the registry when one is set, and arms the unreachable-lease detector.
 func (p *core[T]) newConn(v T) (*conn[T], error) {
 	now := time.Now()
-	c := &conn[T]{p: p, value: v, created: now, checked: now, idleSince: now}
+	c := &conn[T]{p: p, value: v, created: now, checked: now, idleSince: now, state: stateCreating}
 	if p.o.MaxLifetime > 0 {
 		life := p.o.MaxLifetime
 		if p.o.LifetimeJitter > 0 {

@@ -130,7 +130,10 @@ func (p *core[T]) checkIdle(c *conn[T]) {
 	default:
 		c.checked, c.epoch = time.Now(), p.epoch
 		c.state = stateReturned
-		h = p.putLocked(c)
+		since := c.idleSince
+		if h = p.putLocked(c); h.w == nil {
+			c.idleSince = since // a check is not a use: MaxIdleTime still counts
+		}
 	}
 	p.fillLocked() // what it was counted for may now be missing
 	p.mu.Unlock()
@@ -152,11 +155,12 @@ func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T]) (bool, error)
 		p.mu.Unlock()
 		return true, nil
 	}
-	if ctx.Err() != nil {
+	if ended(ctx) {
 		// The check was cut short: the connection may hold half an exchange
-		// (a ping sent, its answer unread), so it is not reused.
+		// (a ping sent, its answer unread), so it is not reused. That says
+		// nothing about the backend: no outage.
 		p.destroyLeased(l, Broken, nil)
-		return false, ctx.Err()
+		return false, ctxErr(ctx)
 	}
 	p.destroyLeased(l, Unhealthy, err)
 	return false, nil

@@ -38,12 +38,13 @@ type Options[T any] struct {
 	// checks.
 	Check func(ctx context.Context, v T) error
 	// CheckIdleAfter makes Acquire check a connection only if it was idle
-	// longer than this. Zero (the default) checks on every acquire; a
-	// negative value never checks on acquire (only CheckInterval and the
-	// post-outage validation do).
+	// longer than this and not checked (by CheckInterval) meanwhile. Zero
+	// (the default) checks on every acquire; a negative value never checks
+	// on acquire (only CheckInterval and the post-outage validation do).
 	CheckIdleAfter time.Duration
 	// CheckInterval checks idle connections in the background when they were
-	// not checked for this long. Default 0: no background checks.
+	// not checked for this long. A check is not a use: it does not restart
+	// MaxIdleTime. Default 0: no background checks.
 	CheckInterval time.Duration
 	// CheckTimeout bounds Check and Reset. Default 0: no bound other than
 	// the context.

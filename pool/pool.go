@@ -174,7 +174,9 @@ func (p *Pool[T]) Acquire(ctx context.Context) (*Lease[T], error) {
 // TryAcquire is Acquire without waiting for a release: it returns an idle
 // connection or creates one (waiting only for that create, and returning its
 // error), and returns ErrExhausted when the pool is at MaxSize with nothing
-// idle, when others are already waiting, or while creates are failing.
+// idle, when others are already waiting, or while creates are failing and
+// their backoff runs (once it has passed, TryAcquire makes the probing
+// create itself).
 func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
 	l, err := p.acquire(ctx, false)
 	runtime.KeepAlive(p)
@@ -205,8 +207,8 @@ func (p *Pool[T]) Stats() Stats { return p.core.Stats() }
 
 func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if ctx.Err() != nil {
+			return nil, ctxErr(ctx)
 		}
 		l, err := p.acquireOnce(ctx, wait)
 		if err != nil {
@@ -217,6 +219,12 @@ func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 		}
 		if !l.c.mustCheck {
 			return l, nil
+		}
+		if ended(ctx) {
+			// Too late to check it, but it is untouched: it goes back
+			// (destroying it would lose a connection to a cancel).
+			p.putBack(l)
+			return nil, ctxErr(ctx)
 		}
 		ok, err := p.checkOnAcquire(ctx, l)
 		if err != nil {
@@ -260,8 +268,12 @@ func (p *core[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error)
 }
 
 // tryCreateLocked is TryAcquire's path when nothing is idle. It unlocks p.mu.
+// While creates fail, it may start the single probing create once the
+// backoff has passed (else a pool used only with TryAcquire would never
+// probe again).
 func (p *core[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
-	if p.waiters.Len() > 0 || p.size >= p.capLocked() || p.failures > 0 || !p.takeGlobalLocked() {
+	backingOff := p.failures > 0 && (p.creating > 0 || time.Now().Before(p.retryAt))
+	if p.waiters.Len() > 0 || p.size >= p.capLocked() || backingOff || !p.takeGlobalLocked() {
 		err := ErrExhausted
 		if p.failures > 0 {
 			err = fmt.Errorf("%w (creates failing: %w)", ErrExhausted, p.lastErr)
@@ -316,11 +328,36 @@ func (p *core[T]) recycle(w *waitq.Waiter[grant[T]]) {
 }
 
 func (p *core[T]) timeoutErrLocked(ctx context.Context) error {
-	err := context.Cause(ctx)
+	err := ctxErr(ctx)
 	if p.failures > 0 && p.lastErr != nil {
 		return fmt.Errorf("pool: acquire: %w (creates failing: %w)", err, p.lastErr)
 	}
 	return err
+}
+
+// ctxErr returns the error of ctx, which has ended: ctx.Err(), wrapping
+// also its cause when that is another error (context.WithTimeoutCause), so
+// that errors.Is matches both.
+func ctxErr(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if err == nil {
+		return context.DeadlineExceeded // its deadline passed, its timer not yet run
+	}
+	if cause == nil || cause == err {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, cause)
+}
+
+// ended reports whether ctx is done or its deadline has passed. A socket
+// deadline taken from ctx (a Check's ping) can fire before the context's
+// own timer has cancelled it.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // popIdleLocked pops the most recently used idle connection that has not
@@ -362,7 +399,7 @@ func (p *core[T]) leaseLocked(c *conn[T], now time.Time) *Lease[T] {
 		now = time.Now()
 	}
 	c.mustCheck = p.o.Check != nil && c.used && (c.epoch < p.epoch || p.o.CheckIdleAfter == 0 ||
-		(p.o.CheckIdleAfter > 0 && now.Sub(c.idleSince) > p.o.CheckIdleAfter))
+		(p.o.CheckIdleAfter > 0 && now.Sub(c.idleSince) > p.o.CheckIdleAfter && now.Sub(c.checked) > p.o.CheckIdleAfter))
 	c.used = true
 	c.state = stateLeased
 	l := c.lease
@@ -473,9 +510,13 @@ func (p *core[T]) unleaseLocked(c *conn[T], l *Lease[T]) time.Duration {
 	c.lease = l
 	c.state = stateReturned
 	p.inUse--
+	acquired := c.acquired
+	// Zero until the next acquirer records its own time: the sweep must
+	// not measure that lease from this one's acquire (leaksLocked).
+	c.acquired = time.Time{}
 	if !c.leaked {
 		return 0
 	}
 	c.leaked = false
-	return max(time.Since(c.acquired), 1)
+	return max(time.Since(acquired), 1)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -332,4 +333,144 @@ func TestDroppingServer(t *testing.T) {
 	if s := p.Stats(); s.CreateFailures < 1 || s.Size != 0 && s.Creating != s.Size {
 		t.Errorf("Stats: create failures %d, size %d, creating %d", s.CreateFailures, s.Size, s.Creating)
 	}
+}
+
+// TestTryAcquireRecoversAfterCreateFailure: a pool used only with
+// TryAcquire (nobody waits, MinIdle 0) probes the backend again once the
+// backoff after a failed create has passed, instead of reporting
+// ErrExhausted forever although the backend is back.
+func TestTryAcquireRecoversAfterCreateFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBackend(1)
+		b.failNext = 1
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, CreateBackoff: time.Second, MaxCreateBackoff: time.Second})
+		ctx := context.Background()
+		if _, err := p.TryAcquire(ctx); !errors.Is(err, errDown) {
+			t.Fatalf("TryAcquire with a failing create: %v, want it to wrap %v", err, errDown)
+		}
+		// Within the backoff: fail fast without a create.
+		if _, err := p.TryAcquire(ctx); !errors.Is(err, ErrExhausted) {
+			t.Errorf("TryAcquire during the backoff: %v, want ErrExhausted", err)
+		}
+		if c, _, _ := b.counts(); c != 0 {
+			t.Errorf("TryAcquire during the backoff created %d connections, want 0", c)
+		}
+		advance(time.Minute) // the backend is back (failNext used up), the backoff long past
+		l, err := p.TryAcquire(ctx)
+		if err != nil {
+			t.Fatalf("TryAcquire after the backoff, backend back: %v, want a lease", err)
+		}
+		l.Release()
+		if err := p.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.verify(t, true)
+	})
+}
+
+// TestAcquireTimeoutWithCause: an Acquire whose context has a custom cause
+// (context.WithTimeoutCause) fails with an error that matches both
+// ctx.Err() (as the documentation and database/sql users expect) and the
+// cause, whether or not creates are failing meanwhile, and Close's error
+// about leases left out matches both too.
+func TestAcquireTimeoutWithCause(t *testing.T) {
+	errSLO := errors.New("request SLO exceeded")
+	tests := []struct {
+		name    string
+		failing bool // creates fail (else the pool is full)
+	}{
+		{name: "full"},
+		{name: "creates failing", failing: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := newBackend(1)
+				p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1})
+				var held *Lease[*fconn]
+				if tt.failing {
+					b.failNext = 1 << 30
+				} else {
+					var err error
+					if held, err = p.Acquire(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				ctx, cancel := context.WithTimeoutCause(context.Background(), time.Second, errSLO)
+				defer cancel()
+				_, err := p.Acquire(ctx)
+				if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errSLO) {
+					t.Errorf("Acquire: %v; want it to match context.DeadlineExceeded and the cause %v", err, errSLO)
+				}
+				if tt.failing && !errors.Is(err, errDown) {
+					t.Errorf("Acquire: %v; want it to wrap the create error %v", err, errDown)
+				}
+				if _, err := p.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errSLO) {
+					t.Errorf("Acquire with an ended context: %v; want it to match context.DeadlineExceeded and %v", err, errSLO)
+				}
+				err = p.Close(ctx)
+				if held != nil && (!errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errSLO)) {
+					t.Errorf("Close with a lease out: %v; want it to match context.DeadlineExceeded and %v", err, errSLO)
+				}
+				b.verify(t, true)
+			})
+		})
+	}
+}
+
+// TestCheckCutByAcquireDeadline: a Check that fails because the acquire's
+// own deadline passed (a ping whose socket deadline is the context's, on a
+// server that does not answer in time) says nothing about the backend: the
+// connection is destroyed as Broken, and no outage begins. The socket's
+// deadline can fire before the context's timer has cancelled it, so
+// ctx.Err() alone cannot tell; the test repeats the race.
+func TestCheckCutByAcquireDeadline(t *testing.T) {
+	srv := startServer(t, "stall")
+	var mu sync.Mutex
+	var outageErrs []error
+	obs := ObserverFunc(func(e Event) {
+		if e.Type == EventOutage {
+			mu.Lock()
+			outageErrs = append(outageErrs, e.Err)
+			mu.Unlock()
+		}
+	})
+	p := mustNew(t, srv.dial, closeConn, &Options[net.Conn]{MaxSize: 1, Check: ping, Observer: obs})
+	const rounds = 40
+	succeeded := 0
+	for range rounds {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		l, err := p.Acquire(ctx) // fresh (nothing idle): not checked
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Release()
+		ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
+		l, err = p.Acquire(ctx) // checked: the ping stalls until the deadline
+		cancel()
+		if err == nil {
+			l.Destroy() // the check failed as Unhealthy and a new connection was made
+			succeeded++
+		} else if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Acquire: %v, want DeadlineExceeded", err)
+		}
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Stats()
+	mu.Lock()
+	defer mu.Unlock()
+	if s.Destroyed.Unhealthy != 0 || len(outageErrs) != 0 || s.Destroyed.Broken != rounds+int64(succeeded) || succeeded != 0 {
+		t.Errorf("%d checks cut by the acquire's deadline: unhealthy %d, broken %d, outages %d (first: %v), acquires that succeeded after their deadline %d; want 0, %d, 0, 0",
+			rounds, s.Destroyed.Unhealthy, s.Destroyed.Broken-int64(succeeded), len(outageErrs), firstErr(outageErrs), succeeded, rounds)
+	}
+}
+
+func firstErr(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[0]
 }

@@ -90,6 +90,12 @@ func (p *core[T]) forget(c *conn[T]) {
 	case stateLeased:
 		p.unleaseLocked(c, nil)
 	case stateChecking:
+	case stateCreating:
+		// Not in the pool yet: runCreate finds it retired and does the
+		// accounting instead of adding it.
+		c.state, c.reason = stateRetired, Closed
+		p.mu.Unlock()
+		return
 	default:
 		p.mu.Unlock()
 		return // retired by the pool: runDestroy does the accounting

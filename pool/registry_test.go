@@ -2,8 +2,11 @@ package pool
 
 import (
 	"context"
+	"net"
+	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/patinox/memory/resource"
 )
@@ -83,4 +86,51 @@ func TestRegistryDirectClose(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestRegistryReleasesConnectionBeingCreated: the registry may destroy a
+// connection in the moment between its tracking and its joining the pool
+// (a Registry.ReleaseMatching or Shutdown racing a create; here the
+// registry's observer releases it as soon as it is registered). The pool
+// must then forget it: not lease out the closed socket, and not count it in
+// Size (which would let the pool exceed MaxSize later).
+func TestRegistryReleasesConnectionBeingCreated(t *testing.T) {
+	srv := startServer(t, "echo")
+	var r *resource.Registry
+	var once sync.Once
+	released := make(chan error, 1)
+	obs := resource.ObserverFunc(func(e resource.Event) {
+		if e.Type == resource.Registered && e.Kind == "pool-conn" {
+			once.Do(func() { released <- r.Release(context.Background(), e.ID) })
+		}
+	})
+	r, err := resource.NewRegistry(&resource.Options{Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	p := mustNew(t, srv.dial, closeConn, &Options[net.Conn]{MaxSize: 1, Registry: r})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	if err := <-released; err != nil {
+		t.Fatalf("registry Release of the new connection: %v", err)
+	}
+	if err := ping(ctx, l.Value()); err != nil {
+		t.Errorf("the leased connection is unusable: %v (the registry had destroyed it)", err)
+	}
+	if s := p.Stats(); s.Size != 1 || s.InUse != 1 || s.Created != 2 || s.Destroyed.Closed != 1 {
+		t.Errorf("Stats with one lease out: size %d, in use %d, created %d, closed %d; want 1, 1, 2, 1",
+			s.Size, s.InUse, s.Created, s.Destroyed.Closed)
+	}
+	l.Release()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.Size != 0 {
+		t.Errorf("after Close: size %d, want 0", s.Size)
+	}
 }
