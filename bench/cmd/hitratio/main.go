@@ -73,7 +73,7 @@ func run() error {
 	flag.IntVar(&cfg.parallel, "parallel", runtime.GOMAXPROCS(0), "points replayed in parallel")
 	flag.StringVar(&cfg.merge, "merge", "", "comma-separated CSV files of earlier runs: selected policies found there are taken from them instead of replayed")
 	flag.StringVar(&cfg.replay, "replay", "", "comma-separated policies to replay even if a -merge file has them")
-	flag.StringVar(&syncMode, "sync", syncOp, "peer maintenance: \"op\" after every operation (exact, slow) or \"batch\" at the peers' own drain points")
+	flag.StringVar(&syncMode, "sync", syncOp, "peer maintenance: \"op\" after every operation (exact, slow) or \"batch\" at the peers' own drain points (otter's reads; theine's writes are awaited after every Set either way)")
 	flag.Parse()
 	if syncMode != syncOp && syncMode != syncBatch {
 		return fmt.Errorf("-sync must be %q or %q, got %q", syncOp, syncBatch, syncMode)
