@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/xml"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,54 @@ func TestMergeTakesPeersFromCSV(t *testing.T) {
 				t.Errorf("point %d %s: merged %.3f, want %.3f", pi, name, got, want)
 			}
 		}
+	}
+}
+
+// TestSimulateRejectsShortTrace replays a trace file that is a valid gzip
+// stream but holds fewer requests than the manifest lists (a file cut at a
+// varint boundary and recompressed, or the wrong file): the simulator must
+// refuse it rather than publish hit ratios of a different trace.
+func TestSimulateRejectsShortTrace(t *testing.T) {
+	dir := tinyTraces(t)
+	keys, err := trace.ReadFile(trace.Path(dir, "tiny"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trace.WriteFile(trace.Path(dir, "tiny"), keys[:len(keys)/2]); err != nil {
+		t.Fatal(err)
+	}
+	pols, err := selectPolicies("lru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := simulate(config{traces: dir, only: "tiny", policies: pols, parallel: 1})
+	if err == nil {
+		t.Fatalf("simulate of a 300-request file listed with 600 requests: err = nil, hit ratios %v", res.hit)
+	}
+	if !strings.Contains(err.Error(), "tiny") || !strings.Contains(err.Error(), "600") {
+		t.Fatalf("simulate error = %q, want it to name the trace and the manifest's 600 requests", err)
+	}
+}
+
+// TestSVGTitleCountsMeanPoints: the chart's bars are means over the points
+// where every policy has a result (after -merge some may lack one), and
+// its title must count those points, as the table's summary does.
+func TestSVGTitleCountsMeanPoints(t *testing.T) {
+	pols, err := selectPolicies("tinylfu,hlru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workload{name: "w", capacities: []int{10, 20, 30}}
+	res := &results{
+		policies: pols,
+		points:   []point{{w, 10}, {w, 20}, {w, 30}},
+		hit:      [][]float64{{50, 40}, {60, math.NaN()}, {70, 65}},
+	}
+	var b bytes.Buffer
+	if err := writeSVG(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Mean hit ratio over 2 points"; !strings.Contains(b.String(), want) {
+		t.Fatalf("SVG title does not say %q (means cover %d of %d points):\n%.300s", want, res.completePoints(), len(res.points), b.String())
 	}
 }

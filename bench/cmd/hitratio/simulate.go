@@ -55,15 +55,30 @@ func workloads(cfg config) ([]*workload, error) {
 	}
 	var ws []*workload
 	for _, e := range manifest {
-		path := trace.Path(cfg.traces, e.Name)
 		ws = append(ws, newWorkload(e.Name, e.Requests, e.Capacities, func() ([]uint64, error) {
-			return trace.ReadFile(path)
+			return readTrace(cfg.traces, e)
 		}))
 	}
 	ws = append(ws, newWorkload(zipfName, zipfRequests, zipfCapacities, func() ([]uint64, error) {
 		return zipf.Keys(zipfItems, zipfExponent, zipfRequests, zipfSeed)
 	}))
 	return slices.DeleteFunc(ws, func(w *workload) bool { return !selected(cfg.only, w.name) }), nil
+}
+
+// readTrace reads the trace of manifest entry e and checks that it holds
+// the number of requests the manifest lists: a file that decodes cleanly
+// but is shorter or longer (cut at a varint boundary and recompressed, or
+// another trace) would otherwise yield hit ratios of a different trace.
+func readTrace(dir string, e trace.Entry) ([]uint64, error) {
+	path := trace.Path(dir, e.Name)
+	keys, err := trace.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) != e.Requests {
+		return nil, fmt.Errorf("trace %s: %s holds %d requests, the manifest lists %d", e.Name, path, len(keys), e.Requests)
+	}
+	return keys, nil
 }
 
 func newWorkload(name string, requests int, caps []int, load func() ([]uint64, error)) *workload {

@@ -41,7 +41,7 @@ func writeSVG(w io.Writer, r *results) error {
 }
 
 func drawBars(b *strings.Builder, r *results) {
-	fmt.Fprintf(b, `<text x="10" y="24" font-size="16">Mean hit ratio over %d points (%%)</text>`+"\n", len(r.points))
+	fmt.Fprintf(b, `<text x="10" y="24" font-size="16">Mean hit ratio over %d points (%%)</text>`+"\n", r.completePoints())
 	maxMean := 1.0
 	for qi := range r.policies {
 		maxMean = math.Max(maxMean, r.mean(qi))

@@ -88,3 +88,48 @@ func TestHitsCompacts(t *testing.T) {
 		t.Fatalf("Hits = %d, want at least %d", got, want)
 	}
 }
+
+// naiveHits is Bélády with bypass by linear search for the cached key
+// needed farthest in the future (ties to the smallest key; a tie can only
+// be between keys never requested again, which changes no hit count).
+func naiveHits(keys []uint64, capacity int) int {
+	next := NextUse(keys)
+	cached := map[uint64]int32{}
+	hits := 0
+	for i, k := range keys {
+		if _, ok := cached[k]; ok {
+			hits++
+			cached[k] = next[i]
+			continue
+		}
+		if len(cached) >= capacity {
+			var vk uint64
+			vn := int32(-1)
+			for ck, cn := range cached {
+				if cn > vn || cn == vn && ck < vk {
+					vk, vn = ck, cn
+				}
+			}
+			if vn <= next[i] {
+				continue
+			}
+			delete(cached, vk)
+		}
+		cached[k] = next[i]
+	}
+	return hits
+}
+
+// TestHitsMatchesNaiveLong compares Hits with a linear-search reference on
+// traces long enough (thousands of requests, many hits) to make Hits
+// compact its heap of stale next uses several times, which the brute-force
+// comparison above never reaches.
+func TestHitsMatchesNaiveLong(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		keys := rapid.SliceOfN(rapid.Uint64Range(0, 60), 2000, 6000).Draw(t, "keys")
+		capacity := rapid.IntRange(1, 25).Draw(t, "capacity")
+		if got, want := Hits(keys, NextUse(keys), capacity), naiveHits(keys, capacity); got != want {
+			t.Fatalf("Hits = %d, reference = %d", got, want)
+		}
+	})
+}

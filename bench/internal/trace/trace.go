@@ -6,6 +6,9 @@
 // and the previous request's key; the first is relative to zero. The
 // manifest (traces.tsv) lists, tab-separated with a header line: name,
 // source, requests, unique keys and comma-separated suggested capacities.
+// Both are untrusted input: a truncated or corrupt trace, and a manifest
+// without its header, with a repeated trace or capacity, or with a name
+// that is not a plain file name, are errors.
 //
 // # Caveats
 //
@@ -22,9 +25,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// manifestHeader is the manifest's first line.
+const manifestHeader = "name\tsource\trequests\tunique\tcapacities"
 
 // Entry is one line of the manifest.
 type Entry struct {
@@ -68,19 +75,25 @@ func Encode(w io.Writer, keys []uint64) error {
 	return bw.Flush()
 }
 
-// ReadFile reads a gzip-compressed trace file.
+// Read reads a gzip-compressed trace to the end. A stream that is cut
+// short, fails its checksum or ends inside a varint is an error.
+func Read(r io.Reader) ([]uint64, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	return Decode(zr)
+}
+
+// ReadFile reads a gzip-compressed trace file (see Read).
 func ReadFile(path string) ([]uint64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("trace: %s: %w", path, err)
-	}
-	defer zr.Close()
-	keys, err := Decode(zr)
+	keys, err := Read(f)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %s: %w", path, err)
 	}
@@ -110,18 +123,27 @@ func ReadManifest(dir string) ([]Entry, error) {
 	return ParseManifest(string(b))
 }
 
-// ParseManifest parses the text of a traces.tsv manifest.
+// ParseManifest parses the text of a traces.tsv manifest. Its first line
+// must be the header (name, source, requests, unique, capacities).
 func ParseManifest(text string) ([]Entry, error) {
 	var out []Entry
 	lines := strings.Split(strings.TrimSpace(text), "\n")
+	if h := strings.TrimRight(lines[0], "\r"); h != manifestHeader {
+		return nil, fmt.Errorf("trace: manifest line 1: want the header %q, got %q", manifestHeader, h)
+	}
+	seen := map[string]bool{}
 	for i, line := range lines {
 		if i == 0 || strings.TrimSpace(line) == "" {
 			continue
 		}
 		e, err := parseLine(line)
+		if err == nil && seen[e.Name] {
+			err = fmt.Errorf("trace %q listed twice", e.Name)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("trace: manifest line %d: %w", i+1, err)
 		}
+		seen[e.Name] = true
 		out = append(out, e)
 	}
 	return out, nil
@@ -133,17 +155,29 @@ func parseLine(line string) (Entry, error) {
 		return Entry{}, fmt.Errorf("want 5 tab-separated fields, got %d", len(f))
 	}
 	e := Entry{Name: f[0], Source: f[1]}
+	if e.Name == "" || e.Name == "." || e.Name == ".." || strings.ContainsAny(e.Name, `/\`) {
+		return Entry{}, fmt.Errorf("name %q: must be a file name in the manifest's directory", e.Name)
+	}
 	var err error
 	if e.Requests, err = strconv.Atoi(f[2]); err != nil {
 		return Entry{}, fmt.Errorf("requests: %w", err)
 	}
+	if e.Requests <= 0 {
+		return Entry{}, fmt.Errorf("requests: must be > 0, got %d", e.Requests)
+	}
 	if e.Unique, err = strconv.Atoi(f[3]); err != nil {
 		return Entry{}, fmt.Errorf("unique: %w", err)
+	}
+	if e.Unique <= 0 || e.Unique > e.Requests {
+		return Entry{}, fmt.Errorf("unique: must be in 1..requests (%d), got %d", e.Requests, e.Unique)
 	}
 	for c := range strings.SplitSeq(f[4], ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
 		if err != nil || n <= 0 {
 			return Entry{}, fmt.Errorf("capacity %q: must be a positive integer", c)
+		}
+		if slices.Contains(e.Capacities, n) {
+			return Entry{}, fmt.Errorf("capacity %d listed twice", n)
 		}
 		e.Capacities = append(e.Capacities, n)
 	}
