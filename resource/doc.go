@@ -137,7 +137,10 @@
 //     wait for it: the two may overlap.
 //   - Calling Release from inside a cleanup is allowed, but a cleanup that
 //     waits for another queued cleanup can deadlock a registry with one
-//     worker. A cleanup that calls runtime.Goexit (t.FailNow) is recorded
+//     worker, and a cleanup that calls Release (or Shutdown) for a resource
+//     it is a dependent of waits for itself: Release waits for the
+//     dependents first (use ReleaseAsync there, or a ctx with a deadline).
+//     A cleanup that calls runtime.Goexit (t.FailNow) is recorded
 //     as failed and its worker replaced; a Release running it never
 //     returns, like any call of Goexit.
 //   - Reading the system clock costs as much as the rest of a Track on some
