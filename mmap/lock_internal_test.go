@@ -38,19 +38,27 @@ func lockedRanges(t *testing.T, m *Map) (old, cur int) {
 	return old, cur
 }
 
+// lockedTemp returns a locked ReadWrite Map of a new n-byte file; it skips
+// the test where the kernel's VmFlags cannot be read or mlock is refused.
+func lockedTemp(t *testing.T, n int) *Map {
+	t.Helper()
+	if _, ok := vmas(t); !ok {
+		t.Skip("no /proc/self/smaps")
+	}
+	m := openTemp(t, n, 7, ReadWrite)
+	if err := m.Lock(); err != nil {
+		t.Skipf("Lock: %v", err)
+	}
+	return m
+}
+
 // TestUnlockAfterRelocatingGrow: a Grow that relocates a locked Map locks
 // the new range; the range it replaced must not stay locked with it (the
 // same file pages would count twice against RLIMIT_MEMLOCK), and Unlock
 // leaves no range of the Map locked.
 func TestUnlockAfterRelocatingGrow(t *testing.T) {
-	if _, ok := vmas(t); !ok {
-		t.Skip("no /proc/self/smaps")
-	}
 	page := os.Getpagesize()
-	m := openTemp(t, 2*page, 7, ReadWrite)
-	if err := m.Lock(); err != nil {
-		t.Skipf("Lock: %v", err)
-	}
+	m := lockedTemp(t, 2*page)
 	mustGrow(t, m, 3*page, true) // the first range has no headroom: relocates
 	if old, cur := lockedRanges(t, m); old != 0 || cur != 1 {
 		t.Errorf("after a relocating Grow of a locked Map: %d replaced and %d current ranges locked, want 0 and 1", old, cur)
@@ -65,14 +73,8 @@ func TestUnlockAfterRelocatingGrow(t *testing.T) {
 // cannot lock the new range, the Map keeps its length and its current
 // range stays locked.
 func TestFailedRelocationKeepsLock(t *testing.T) {
-	if _, ok := vmas(t); !ok {
-		t.Skip("no /proc/self/smaps")
-	}
 	page := os.Getpagesize()
-	m := openTemp(t, 2*page, 7, ReadWrite)
-	if err := m.Lock(); err != nil {
-		t.Skipf("Lock: %v", err)
-	}
+	m := lockedTemp(t, 2*page)
 	lockPages = func([]byte) error { return syscall.ENOMEM }
 	t.Cleanup(func() { lockPages = sysLock })
 	if err := m.Grow(int64(3 * page)); !errors.Is(err, syscall.ENOMEM) {

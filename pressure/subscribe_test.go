@@ -58,10 +58,7 @@ func TestStopFromRuntimeCleanup(t *testing.T) {
 			runtime.GC()
 		}
 		<-stopped
-		m.mu.Lock()
-		n := len(m.subs)
-		m.mu.Unlock()
-		if n != 0 {
+		if n := subscriptions(m); n != 0 {
 			t.Errorf("%d subscriptions after stop, want 0", n)
 		}
 		m.Set(Critical)
@@ -100,12 +97,16 @@ func TestSubscribeNilFnPanicsAtOnce(t *testing.T) {
 		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "nil fn") {
 			t.Errorf("Subscribe(nil) panicked with %v, want a panic naming the nil fn", r)
 		}
-		m.mu.Lock()
-		n := len(m.subs)
-		m.mu.Unlock()
-		if n != 0 {
+		if n := subscriptions(m); n != 0 {
 			t.Errorf("Subscribe(nil) left %d subscriptions, want 0", n)
 		}
 	}()
 	m.Subscribe(nil)
+}
+
+// subscriptions returns how many subscriptions m holds.
+func subscriptions(m *Monitor) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.subs)
 }

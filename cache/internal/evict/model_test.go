@@ -84,14 +84,7 @@ func (r *refPolicy) Weight() int64 {
 // evictions, Moves and Shrinks: the victim and the total weight must agree
 // after every step.
 func TestPolicyModel(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		new  func() mover
-	}{
-		{"lru", func() mover { return NewLRU(1 << 20) }},
-		{"fifo", func() mover { return NewFIFO(1 << 20) }},
-		{"lfu", func() mover { return NewLFU(1 << 20) }},
-	} {
+	for _, tc := range movers {
 		t.Run(tc.name, func(t *testing.T) {
 			rapid.Check(t, func(t *rapid.T) {
 				p, ref := tc.new(), newRef(tc.name)

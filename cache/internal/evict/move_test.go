@@ -13,20 +13,23 @@ type mover interface {
 	Shrink(n uint32)
 }
 
+// movers are the policies under the model tests, each with a constructor.
+var movers = []struct {
+	name string
+	new  func() mover
+}{
+	{"lru", func() mover { return NewLRU(1 << 20) }},
+	{"fifo", func() mover { return NewFIFO(1 << 20) }},
+	{"lfu", func() mover { return NewLFU(1 << 20) }},
+}
+
 // TestMoveModel runs two evictors of a policy through the same random
 // operations; the second also sees its entries moved between slots and its
 // slot range shrunk, as the cache's compaction does. Every victim of the
 // second, mapped back through the moves, must be the first's victim, and
 // the total weights must agree.
 func TestMoveModel(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		new  func() mover
-	}{
-		{"lru", func() mover { return NewLRU(1 << 20) }},
-		{"fifo", func() mover { return NewFIFO(1 << 20) }},
-		{"lfu", func() mover { return NewLFU(1 << 20) }},
-	} {
+	for _, tc := range movers {
 		t.Run(tc.name, func(t *testing.T) {
 			rapid.Check(t, func(t *rapid.T) { checkMoves(t, tc.new(), tc.new()) })
 		})
