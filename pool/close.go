@@ -64,7 +64,17 @@ func (p *core[T]) close(ctx context.Context) (error, bool) {
 	errs = append(errs, p.closeErrs...)
 	p.closeErrs = nil
 	p.mu.Unlock()
+	if p.onClosed != nil {
+		p.onClosed()
+	}
 	return errors.Join(errs...), true
+}
+
+// isClosed reports whether p's Close has begun.
+func (p *core[T]) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
 
 // forceClose destroys the connections still leased and returns how many.

@@ -60,7 +60,11 @@
 // With Options.Registry set, the pool is a tracked resource and each live
 // connection a tracked resource that depends on it, so Registry.Shutdown
 // destroys connections before it closes the pool, and each destroy runs
-// exactly once whoever starts it.
+// exactly once whoever starts it. Each key's sub-pool of a Keyed is one
+// tracked resource: when the registry closes one (Release,
+// ReleaseMatching, Shutdown), the Keyed drops it, and that key's waiters
+// and next acquires get a new sub-pool, as a new key would (after
+// Shutdown, its registration fails: they get that error).
 //
 // # Memory pressure
 //

@@ -54,8 +54,9 @@ type KeyedOptions[K comparable, T any] struct {
 // a global cap. Waiters of one key are served FIFO. A key's sub-pool is
 // removed, with its goroutine and registry entry, once it is empty: no
 // connection, no waiter and no failing create (its last connection expired,
-// was evicted or destroyed); the key's next Acquire makes a new one. It is
-// safe for concurrent use.
+// was evicted or destroyed); the key's next Acquire makes a new one. So it
+// is when the registry closes a sub-pool (see the package's Registry
+// section). It is safe for concurrent use.
 //
 // A Keyed whose sub-pools have a background goroutine (any of MaxLifetime,
 // MaxIdleTime, CheckInterval, LeakThreshold) that its owner drops without
@@ -82,8 +83,9 @@ type keyed[K comparable, T any] struct {
 
 	mu       sync.Mutex // protects following fields
 	pools    map[K]*core[T]
-	gone     Stats   // the counters of removed sub-pools (reap.go)
-	reapErrs []error // errors of closing removed sub-pools, for Close
+	closing  map[*core[T]]struct{} // closed from outside, dropped from pools, close in progress (reap.go)
+	gone     Stats                 // the counters of removed sub-pools (reap.go)
+	reapErrs []error               // errors of closing removed sub-pools, for Close
 	closed   bool
 }
 
@@ -124,7 +126,7 @@ func NewKeyed[K comparable, T any](createFor func(ctx context.Context, key K) (T
 		createFor: createFor, destroy: destroy, o: o, owner: weak.Make(h),
 		global: &globalCap[T]{kick: make(chan struct{}, 1), max: o.MaxTotal},
 		stop:   make(chan struct{}),
-		pools:  make(map[K]*core[T]),
+		pools:  make(map[K]*core[T]), closing: make(map[*core[T]]struct{}),
 	}
 	if _, err := k.options(*new(K)); err != nil {
 		return nil, fmt.Errorf("pool: KeyedOptions: %w", err)
@@ -184,7 +186,10 @@ func (k *keyed[K, T]) pool(key K) (*core[T], error) {
 	}
 	k.mu.Lock()
 	closed, q := k.closed, k.pools[key]
-	if !closed && q == nil {
+	// If the registry closed p already, its acquire fails and is retried
+	// (acquireRetrying); its onClosed may have run, so it must not join
+	// the map.
+	if !closed && q == nil && !p.isClosed() {
 		k.pools[key] = p
 	}
 	k.mu.Unlock()
@@ -205,14 +210,13 @@ func (k *keyed[K, T]) newSubPool(key K) (*core[T], error) {
 		return nil, err
 	}
 	create := func(ctx context.Context) (T, error) { return k.createFor(ctx, key) }
-	p, err := newPool(create, k.destroy, o, k.global, k.dropped)
-	if err != nil {
-		return nil, err
-	}
-	// Set before any connection exists: only destroys and leaving waiters
-	// call it, and they come after an acquire found p in the map.
-	p.onEmpty = func() { k.reap(key, p) }
-	return p, nil
+	// Set before the registry knows p (its release closes p, and destroys
+	// the connections whose destroys call onEmpty).
+	return newPool(create, k.destroy, o, k.global, k.dropped, func(p *core[T]) {
+		p.onEmpty = func() { k.reap(key, p) }
+		p.onClosed = func() { k.subClosed(key, p) }
+		p.lateCount = k.lateCount
+	})
 }
 
 // evictor makes room under MaxTotal: while a key waits for a slot that no
@@ -263,6 +267,10 @@ func (k *keyed[K, T]) Stats() KeyedStats[K] {
 	for key, p := range k.pools {
 		pools[key] = p
 	}
+	closing := make([]*core[T], 0, len(k.closing))
+	for p := range k.closing {
+		closing = append(closing, p)
+	}
 	gone := k.gone
 	k.mu.Unlock()
 	s := KeyedStats[K]{PerKey: make(map[K]Stats, len(pools)), Total: gone}
@@ -270,6 +278,9 @@ func (k *keyed[K, T]) Stats() KeyedStats[K] {
 		ps := p.Stats()
 		s.PerKey[key] = ps
 		s.Total.add(ps)
+	}
+	for _, p := range closing {
+		s.Total.add(p.Stats())
 	}
 	s.Total.MaxSize = k.o.MaxTotal
 	return s
@@ -326,7 +337,12 @@ func (k *keyed[K, T]) Close(ctx context.Context) error {
 	errs := make([]error, len(pools))
 	var wg sync.WaitGroup
 	for i, p := range pools {
-		wg.Go(func() { errs[i] = p.Close(ctx) })
+		wg.Go(func() {
+			// ErrClosed: the registry is closing it (see subClosed).
+			if err := p.Close(ctx); err != ErrClosed {
+				errs[i] = err
+			}
+		})
 	}
 	wg.Wait()
 	k.wg.Wait()

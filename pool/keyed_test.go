@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -197,4 +199,243 @@ func TestKeyedRegistryObserverCallsBack(t *testing.T) {
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestKeyedReplacesSubPoolClosedByRegistry: a key's sub-pool closed through
+// the registry (ReleaseMatching on kind "pool", as an operator shedding
+// resources would) while the Keyed stays open is dropped: its queued
+// Acquire and every later one get a fresh sub-pool, with real connections
+// to a loopback server, instead of ErrClosed for ever.
+func TestKeyedReplacesSubPoolClosedByRegistry(t *testing.T) {
+	srv := startServer(t, "echo")
+	r, err := resource.NewRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	dial := func(ctx context.Context, _ string) (net.Conn, error) { return srv.dial(ctx) }
+	k, err := NewKeyed(dial, closeConn, &KeyedOptions[string, net.Conn]{MaxPerKey: 1, Registry: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	held, err := k.Acquire(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second Acquire of the key waits (MaxPerKey 1): the sub-pool is not
+	// empty, so the registry's release of its connection does not remove it.
+	waiter := make(chan error, 1)
+	go func() {
+		l, err := k.Acquire(ctx, "a")
+		if err == nil {
+			err = ping(ctx, l.Value())
+			l.Release()
+		}
+		waiter <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); k.Stats().PerKey["a"].Waiting != 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the second Acquire did not queue")
+		}
+		runtime.Gosched()
+	}
+	if err := r.ReleaseMatching(ctx, func(i resource.Info) bool { return i.Kind == "pool" }); err != nil {
+		t.Fatalf("ReleaseMatching: %v", err)
+	}
+	held.Release() // its connection was destroyed by the registry: a no-op
+	if err := <-waiter; err != nil {
+		t.Errorf("Acquire queued when the registry closed the key's sub-pool: %v", err)
+	}
+	for i := range 2 {
+		l, err := k.TryAcquire(ctx, "a")
+		if err != nil {
+			t.Fatalf("TryAcquire %d after the registry closed the key's sub-pool: %v", i, err)
+		}
+		if err := ping(ctx, l.Value()); err != nil {
+			t.Errorf("ping: %v", err)
+		}
+		l.Release()
+	}
+	k.mu.Lock()
+	closing := len(k.closing)
+	k.mu.Unlock()
+	if closing != 0 {
+		t.Errorf("the Keyed still holds %d closed sub-pools", closing)
+	}
+	s := k.Stats()
+	if ps := s.PerKey["a"]; ps.Size != 1 || ps.Idle != 1 || s.Total.Acquires != 4 || s.Total.Size != 1 {
+		t.Errorf("Stats: key a size %d idle %d, total acquires %d size %d; want 1, 1, 4, 1",
+			ps.Size, ps.Idle, s.Total.Acquires, s.Total.Size)
+	}
+	kinds := map[string]int{}
+	for info := range r.All() {
+		kinds[info.Kind]++
+	}
+	if kinds["pool"] != 1 || kinds["pool-conn"] != 1 {
+		t.Errorf("registry kinds %v, want pool:1 pool-conn:1 (the fresh sub-pool)", kinds)
+	}
+	if err := k.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if n := r.Len(); n != 0 {
+		t.Errorf("registry holds %d resources after Close, want 0", n)
+	}
+}
+
+// TestKeyedSubPoolClosedByRegistryRace: goroutines acquire one key while
+// the registry closes its sub-pool again and again. No acquire fails, the
+// totals never go down and count every lease, and nothing is left live.
+func TestKeyedSubPoolClosedByRegistryRace(t *testing.T) {
+	r, err := resource.NewRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	b := &keyedBackend{live: map[string]int{}, maxTotal: 6}
+	k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 6, Registry: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goroutines, rounds = 6, 300
+	stop := make(chan struct{})
+	var releasers, acquirers sync.WaitGroup
+	releasers.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = r.ReleaseMatching(context.Background(), func(i resource.Info) bool { return i.Kind == "pool" })
+		}
+	})
+	releasers.Go(func() {
+		var last int64
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n := k.Stats().Total.Acquires
+			if n < last {
+				t.Errorf("Total.Acquires went down from %d to %d", last, n)
+				return
+			}
+			last = n
+		}
+	})
+	for range goroutines {
+		acquirers.Go(func() {
+			for range rounds {
+				l, err := k.Acquire(context.Background(), "a")
+				if err != nil {
+					t.Errorf("Acquire: %v", err)
+					return
+				}
+				l.Release()
+			}
+		})
+	}
+	acquirers.Wait()
+	close(stop)
+	releasers.Wait()
+	b.closeAndVerify(t, k)
+	if s := k.Stats(); s.Total.Acquires != goroutines*rounds || s.Total.Size != 0 {
+		t.Errorf("totals after Close: %d acquires, size %d; want %d, 0", s.Total.Acquires, s.Total.Size, goroutines*rounds)
+	}
+}
+
+// TestKeyedSubPoolClosedAsItIsRegistered: the registry may close a key's new
+// sub-pool before the Keyed has put it in its map (here its observer
+// releases it as it is registered; a ReleaseMatching running meanwhile does
+// the same). The Acquire gets a fresh sub-pool, and the closed one is not
+// kept.
+func TestKeyedSubPoolClosedAsItIsRegistered(t *testing.T) {
+	var r *resource.Registry
+	var once sync.Once
+	released := make(chan error, 1)
+	obs := resource.ObserverFunc(func(e resource.Event) {
+		if e.Type == resource.Registered && e.Kind == "pool" {
+			once.Do(func() { released <- r.Release(context.Background(), e.ID) })
+		}
+	})
+	r, err := resource.NewRegistry(&resource.Options{Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	b := &keyedBackend{live: map[string]int{}, maxTotal: 4}
+	k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 4, Registry: r, MaxIdleTime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := k.Acquire(context.Background(), "a")
+	if err != nil {
+		t.Fatalf("Acquire of a key whose first sub-pool the registry closed: %v", err)
+	}
+	if err := <-released; err != nil {
+		t.Fatalf("registry Release of the sub-pool: %v", err)
+	}
+	l.Release()
+	k.mu.Lock()
+	closing, pools := len(k.closing), len(k.pools)
+	k.mu.Unlock()
+	if closing != 0 || pools != 1 {
+		t.Errorf("the Keyed holds %d closed sub-pools and %d sub-pools, want 0 and 1", closing, pools)
+	}
+	if s := k.Stats(); s.Total.Acquires != 1 || s.Total.Created != 1 {
+		t.Errorf("totals: %d acquires, %d created; want 1, 1", s.Total.Acquires, s.Total.Created)
+	}
+	b.closeAndVerify(t, k)
+}
+
+// TestKeyedCloseWhileRegistryClosesSubPool: Keyed.Close meeting a sub-pool
+// that the registry is closing (here its close waits for a create) does not
+// report that sub-pool's ErrClosed as its own failure.
+func TestKeyedCloseWhileRegistryClosesSubPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gate := make(chan struct{})
+		create := func(_ context.Context, key string) (*kconn, error) {
+			<-gate // a create that ignores its context
+			return &kconn{key: key}, nil
+		}
+		destroy := func(context.Context, *kconn) error { return nil }
+		k, err := NewKeyed(create, destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 1, Registry: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		acquired := make(chan error, 1)
+		go func() {
+			_, err := k.Acquire(ctx, "a")
+			acquired <- err
+		}()
+		synctest.Wait() // the Acquire waits for its create
+		cancel()
+		if err := <-acquired; !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Acquire: %v, want context.Canceled", err)
+		}
+		released := make(chan error, 1)
+		go func() {
+			released <- r.ReleaseMatching(context.Background(), func(i resource.Info) bool { return i.Kind == "pool" })
+		}()
+		synctest.Wait() // the sub-pool's close waits for the create
+		if err := k.Close(context.Background()); err != nil {
+			t.Errorf("Keyed.Close while the registry closes a sub-pool: %v, want nil", err)
+		}
+		close(gate)
+		if err := <-released; err != nil {
+			t.Errorf("ReleaseMatching: %v", err)
+		}
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -144,15 +144,17 @@ func (p *core[T]) checkIdle(c *conn[T]) {
 }
 
 // checkOnAcquire validates a just-acquired connection. It returns true if
-// the lease is good; false (and no error) if the connection was bad and
+// the lease is good (and counts it in Stats, with waited, the time its
+// acquire queued); false (and no error) if the connection was bad and
 // destroyed, so the caller tries again; an error if ctx ended, in which case
 // the connection, whose check was interrupted, is destroyed too.
-func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T]) (bool, error) {
+func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T], waited time.Duration) (bool, error) {
 	err := p.runCheck(ctx, l.c)
 	if err == nil {
 		p.mu.Lock()
 		l.c.checked, l.c.epoch = time.Now(), p.epoch
 		p.mu.Unlock()
+		p.count(tally{acquires: 1, waitTime: waited})
 		return true, nil
 	}
 	if ended(ctx) {
@@ -160,6 +162,7 @@ func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T]) (bool, error)
 		// (a ping sent, its answer unread), so it is not reused. That says
 		// nothing about the backend: no outage.
 		p.destroyLeased(l, Broken, nil)
+		p.count(tally{cancelled: 1})
 		return false, ctxErr(ctx)
 	}
 	p.destroyLeased(l, Unhealthy, err)

@@ -67,9 +67,16 @@ type core[T any] struct {
 	wg     sync.WaitGroup
 	leaks  leakQueue[T]
 	unsub  func() // ends the pressure subscription
-	// onEmpty, set for a Keyed's sub-pool before its first use, is called
-	// when the sub-pool became empty (reap.go).
+	// onEmpty, set for a Keyed's sub-pool before its registration, is
+	// called when the sub-pool became empty (reap.go).
 	onEmpty func()
+	// onClosed, set for a Keyed's sub-pool before its registration, is
+	// called once the sub-pool is closed, by whoever closed it (reap.go).
+	onClosed func()
+	// lateCount, set for a Keyed's sub-pool before its registration,
+	// receives the counts made after the Keyed added the sub-pool's
+	// counters to its totals (accounted).
+	lateCount func(tally)
 
 	mu        sync.Mutex // protects following fields
 	idle      []*conn[T] // a stack: the most recently used is on top
@@ -93,12 +100,14 @@ type core[T any] struct {
 	epoch     uint64 // bumped by each outage
 	lastUse   time.Time
 	wantSlot  bool // queued in global.wanting
+	accounted bool // in its Keyed's totals: count goes to lateCount (stats.go)
 	s         counters
 }
 
 type grant[T any] struct {
-	l   *Lease[T]
-	err error
+	l    *Lease[T]
+	err  error
+	wait time.Duration // how long the waiter was queued for l
 }
 
 // New returns a pool that opens connections with create and closes them
@@ -124,7 +133,7 @@ func New[T any](create func(ctx context.Context) (T, error), destroy func(ctx co
 		}
 		go p.Close(context.Background()) // it waits for the sweep goroutine
 		return true
-	})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +141,9 @@ func New[T any](create func(ctx context.Context) (T, error), destroy func(ctx co
 	return h, nil
 }
 
-// newPool returns a pool; owner is its owner check (see core.owner).
-func newPool[T any](create func(context.Context) (T, error), destroy func(context.Context, T) error, o Options[T], g *globalCap[T], owner func(*core[T]) bool) (*core[T], error) {
+// newPool returns a pool; owner is its owner check (see core.owner). setup,
+// if not nil, is called first, before the pool can be used or closed.
+func newPool[T any](create func(context.Context) (T, error), destroy func(context.Context, T) error, o Options[T], g *globalCap[T], owner func(*core[T]) bool, setup func(*core[T])) (*core[T], error) {
 	p := &core[T]{
 		create: create, destroy: destroy, o: o, global: g, owner: owner,
 		stamp:   o.MaxLifetime > 0 || o.MaxIdleTime > 0 || o.CheckIdleAfter > 0 || o.CheckInterval > 0 || g != nil,
@@ -142,21 +152,35 @@ func newPool[T any](create func(context.Context) (T, error), destroy func(contex
 		maxSize: o.MaxSize,
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if setup != nil {
+		setup(p)
+	}
+	p.leaks.init(p)
 	if err := p.register(); err != nil {
 		p.cancel()
 		return nil, err
 	}
-	p.leaks.init(p)
+	// From here on the registry may close p at any time (a ReleaseMatching
+	// running meanwhile): what Close would stop is started only if it has
+	// not begun.
+	var unsub func()
 	if m := o.Pressure; m != nil {
-		p.unsub = m.Subscribe(p.onPressure)
-	}
-	if d := o.tick(); d > 0 {
-		p.wg.Add(1)
-		go p.maintain(d)
+		unsub = m.Subscribe(p.onPressure)
 	}
 	p.mu.Lock()
-	p.fillLocked()
+	closed := p.closed
+	if !closed {
+		p.unsub = unsub
+		if d := o.tick(); d > 0 {
+			p.wg.Add(1)
+			go p.maintain(d)
+		}
+		p.fillLocked()
+	}
 	p.mu.Unlock()
+	if closed && unsub != nil {
+		unsub()
+	}
 	return p, nil
 }
 
@@ -205,12 +229,18 @@ func (p *Pool[T]) Resize(maxSize int) error { return p.core.Resize(maxSize) }
 // concurrent use.
 func (p *Pool[T]) Stats() Stats { return p.core.Stats() }
 
+// acquire is Acquire (wait) or TryAcquire. Only a lease it returns counts
+// in Stats.Acquires (with the time this acquire queued in WaitTime), only
+// an end of ctx in CancelledAcquires: a grant that is handed back, or whose
+// Check fails, counts in neither.
 func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
+	var waited time.Duration // queued so far (a failed Check may requeue)
 	for {
 		if ctx.Err() != nil {
+			p.count(tally{cancelled: 1})
 			return nil, ctxErr(ctx)
 		}
-		l, err := p.acquireOnce(ctx, wait)
+		l, err := p.acquireOnce(ctx, wait, &waited)
 		if err != nil {
 			return nil, err
 		}
@@ -218,15 +248,16 @@ func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 			p.recordAcquire(l.c)
 		}
 		if !l.c.mustCheck {
-			return l, nil
+			return l, nil // counted by acquireOnce or await
 		}
 		if ended(ctx) {
 			// Too late to check it, but it is untouched: it goes back
 			// (destroying it would lose a connection to a cancel).
 			p.putBack(l)
+			p.count(tally{cancelled: 1})
 			return nil, ctxErr(ctx)
 		}
-		ok, err := p.checkOnAcquire(ctx, l)
+		ok, err := p.checkOnAcquire(ctx, l, waited)
 		if err != nil {
 			return nil, err
 		}
@@ -236,7 +267,10 @@ func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 	}
 }
 
-func (p *core[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error) {
+// acquireOnce leases a connection. It counts the lease in Stats (with
+// *waited, the time queued before) if it needs no Check, and adds the time
+// it queued to *waited.
+func (p *core[T]) acquireOnce(ctx context.Context, wait bool, waited *time.Duration) (*Lease[T], error) {
 	p.mu.Lock()
 	if p.retired {
 		p.mu.Unlock()
@@ -249,6 +283,10 @@ func (p *core[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error)
 	if p.waiters.Len() == 0 {
 		if c := p.popIdleLocked(); c != nil {
 			l := p.leaseLocked(c, time.Time{})
+			if !c.mustCheck {
+				p.s.acquires++
+				p.s.waitTime += *waited
+			}
 			if len(p.idle) < p.o.MinIdle {
 				p.fillLocked()
 			}
@@ -257,21 +295,21 @@ func (p *core[T]) acquireOnce(ctx context.Context, wait bool) (*Lease[T], error)
 		}
 	}
 	if !wait {
-		return p.tryCreateLocked(ctx)
+		return p.tryCreateLocked(ctx, waited)
 	}
 	w := p.waiters.Enqueue()
 	w.Since = time.Now()
 	p.s.waits++
 	p.fillLocked()
 	p.mu.Unlock()
-	return p.await(ctx, w)
+	return p.await(ctx, w, waited)
 }
 
 // tryCreateLocked is TryAcquire's path when nothing is idle. It unlocks p.mu.
 // While creates fail, it may start the single probing create once the
 // backoff has passed (else a pool used only with TryAcquire would never
 // probe again).
-func (p *core[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
+func (p *core[T]) tryCreateLocked(ctx context.Context, waited *time.Duration) (*Lease[T], error) {
 	backingOff := p.failures > 0 && (p.creating > 0 || time.Now().Before(p.retryAt))
 	if p.waiters.Len() > 0 || p.size >= p.capLocked() || backingOff || !p.takeGlobalLocked() {
 		err := ErrExhausted
@@ -285,19 +323,26 @@ func (p *core[T]) tryCreateLocked(ctx context.Context) (*Lease[T], error) {
 	w.Since, w.FailFast = time.Now(), true
 	p.startCreateLocked(w)
 	p.mu.Unlock()
-	return p.await(ctx, w)
+	return p.await(ctx, w, waited)
 }
 
-// await waits for w's grant or for ctx to end.
-func (p *core[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]]) (*Lease[T], error) {
+// await waits for w's grant or for ctx to end. Of a lease granted, it adds
+// the time queued to *waited and, if it needs no Check, counts it in Stats.
+func (p *core[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]], waited *time.Duration) (*Lease[T], error) {
 	select {
 	case g := <-w.C():
 		p.recycle(w)
+		if g.l != nil {
+			*waited += g.wait
+			if !g.l.c.mustCheck {
+				p.count(tally{acquires: 1, waitTime: *waited})
+			}
+		}
 		return g.l, g.err
 	case <-ctx.Done():
 	}
+	p.count(tally{cancelled: 1})
 	p.mu.Lock()
-	p.s.cancelled++
 	if p.waiters.Remove(w) {
 		err := p.timeoutErrLocked(ctx)
 		empty := p.emptyLocked()
@@ -393,7 +438,8 @@ func (p *core[T]) expiredLocked(c *conn[T], now time.Time) (Reason, bool) {
 	return 0, false
 }
 
-// leaseLocked marks c leased and returns its lease. now may be zero.
+// leaseLocked marks c leased and returns its lease. now may be zero. The
+// lease is counted in Stats only once its acquirer returns it.
 func (p *core[T]) leaseLocked(c *conn[T], now time.Time) *Lease[T] {
 	if p.stamp && now.IsZero() {
 		now = time.Now()
@@ -405,21 +451,21 @@ func (p *core[T]) leaseLocked(c *conn[T], now time.Time) *Lease[T] {
 	l := c.lease
 	c.lease = nil
 	p.inUse++
-	p.s.acquires++
 	p.lastUse = now
 	return l
 }
 
 // handoff is a grant decided under p.mu and delivered after unlocking it.
 type handoff[T any] struct {
-	w *waitq.Waiter[grant[T]]
-	l *Lease[T]
+	w    *waitq.Waiter[grant[T]]
+	l    *Lease[T]
+	wait time.Duration
 }
 
 // send delivers the grant, if any. Call it after unlocking p.mu.
 func (h handoff[T]) send() {
 	if h.w != nil {
-		h.w.Send(grant[T]{l: h.l})
+		h.w.Send(grant[T]{l: h.l, wait: h.wait})
 	}
 }
 
@@ -429,8 +475,7 @@ func (h handoff[T]) send() {
 func (p *core[T]) putLocked(c *conn[T]) handoff[T] {
 	if w := p.waiters.Take(); w != nil {
 		now := time.Now()
-		p.s.waitTime += now.Sub(w.Since)
-		return handoff[T]{w: w, l: p.leaseLocked(c, now)}
+		return handoff[T]{w: w, l: p.leaseLocked(c, now), wait: now.Sub(w.Since)}
 	}
 	c.state = stateIdle
 	if p.stamp {

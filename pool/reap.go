@@ -19,6 +19,15 @@ import (
 // before gets errRetired and looks the key up again; then it is closed on a
 // goroutine of the Keyed's WaitGroup (it may be the sub-pool's own destroy
 // goroutine that noticed it was empty, which Close waits for).
+//
+// A sub-pool can also be closed from outside the Keyed, through its
+// registry entry (Registry.Release, ReleaseMatching, Shutdown). Its acquires
+// then fail with ErrClosed while the Keyed is open: the acquire that meets
+// it moves it from the map to k.closing (dropClosed) and retries on a new
+// sub-pool, as for a new key; when its close ends, subClosed moves it (from
+// the map, if no acquire came, or from k.closing) to the totals. While its
+// close runs, its counters are in the totals through k.closing, so they
+// never go down.
 
 // errRetired is what a retired sub-pool's acquires return: Keyed retries
 // them on the key's current sub-pool. It never reaches a caller.
@@ -58,9 +67,10 @@ func (k *keyed[K, T]) reap(key K, p *core[T]) {
 		return
 	}
 	delete(k.pools, key)
-	k.gone.add(p.Stats())
+	k.gone.add(p.finalStats())
 	k.wg.Go(func() {
-		if err := p.Close(context.Background()); err != nil {
+		// ErrClosed: the registry closed it first.
+		if err := p.Close(context.Background()); err != nil && err != ErrClosed {
 			k.mu.Lock()
 			k.reapErrs = append(k.reapErrs, err)
 			k.mu.Unlock()
@@ -69,7 +79,7 @@ func (k *keyed[K, T]) reap(key K, p *core[T]) {
 }
 
 // acquireRetrying runs acquire on key's current sub-pool, again on a new
-// one if the sub-pool was retired meanwhile.
+// one if the sub-pool was retired or closed through the registry meanwhile.
 func (k *keyed[K, T]) acquireRetrying(ctx context.Context, key K, wait bool) (*Lease[T], error) {
 	for {
 		p, err := k.pool(key)
@@ -77,8 +87,58 @@ func (k *keyed[K, T]) acquireRetrying(ctx context.Context, key K, wait bool) (*L
 			return nil, err
 		}
 		l, err := p.acquire(ctx, wait)
-		if err != errRetired {
+		switch {
+		case err == errRetired:
+		case err == ErrClosed: // closed through the registry, or k is closed
+			if !k.dropClosed(key, p) {
+				return nil, ErrClosed
+			}
+		default:
 			return l, err
 		}
 	}
+}
+
+// dropClosed removes key's sub-pool p, closed from outside the Keyed, from
+// the map so that the key's next acquire makes a new one. It reports false
+// if the Keyed itself is closed.
+func (k *keyed[K, T]) dropClosed(key K, p *core[T]) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return false
+	}
+	if k.pools[key] == p {
+		delete(k.pools, key)
+		k.closing[p] = struct{}{}
+	}
+	return true
+}
+
+// subClosed is called when key's sub-pool p has been closed, by anyone. If p
+// was closed from outside, it leaves the map (or k.closing) and its final
+// counters join the totals. Sub-pools closed by Keyed.Close stay listed;
+// removed ones (reap, a lost race in pool) were counted already or never used.
+func (k *keyed[K, T]) subClosed(key K, p *core[T]) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch _, dropped := k.closing[p]; {
+	case dropped:
+		delete(k.closing, p)
+	case k.closed || k.pools[key] != p:
+		return
+	default:
+		delete(k.pools, key)
+	}
+	k.gone.add(p.finalStats())
+}
+
+// lateCount adds to the totals what an acquire counted after its sub-pool
+// left the Keyed.
+func (k *keyed[K, T]) lateCount(t tally) {
+	k.mu.Lock()
+	k.gone.Acquires += t.acquires
+	k.gone.CancelledAcquires += t.cancelled
+	k.gone.WaitTime += t.waitTime
+	k.mu.Unlock()
 }

@@ -4,6 +4,11 @@ import "time"
 
 // Stats is a snapshot of a pool's state and counters, like database/sql's
 // DBStats plus counters per destroy reason. Counters only grow.
+//
+// Each Acquire or TryAcquire call that returns counts in at most one of
+// Acquires (it returned a lease) and CancelledAcquires (it returned its
+// context's error); the others failed with ErrClosed, ErrExhausted or a
+// create error.
 type Stats struct {
 	MaxSize  int // the current cap
 	Size     int // connections open, being opened or being closed
@@ -12,14 +17,28 @@ type Stats struct {
 	Creating int // creates in flight
 	Waiting  int // acquires waiting now
 
-	Acquires          int64         // leases handed out
-	Waits             int64         // acquires that had to queue
-	WaitTime          time.Duration // total time queued by acquires that got a lease
-	CancelledAcquires int64         // acquires that gave up (context ended) while queued
-	Created           int64         // successful creates
-	CreateFailures    int64         // failed creates
-	Destroyed         Destroyed     // destroys by reason
-	Leaks             int64         // leases reported held past LeakThreshold
+	// Acquires counts the leases returned to callers. A connection granted
+	// to an acquire that gave up meanwhile (and handed it back), or that
+	// failed the acquire-time Check, is not counted.
+	Acquires int64
+	// Waits counts the times Acquire queued (for a release or a create),
+	// whatever came of it; an Acquire that queues again after a failed
+	// Check counts twice. TryAcquire waiting for its create is not counted.
+	Waits int64
+	// WaitTime is the total time the acquires counted in Acquires waited
+	// for their connection: queued (all of their queuing, when a failed
+	// Check made them queue again), or, for TryAcquire, creating it.
+	WaitTime time.Duration
+	// CancelledAcquires counts the acquires that returned their context's
+	// error: it had ended when they began or while they were queued, or it
+	// ended after a grant but before the lease was theirs (a grant racing
+	// the cancel, or too late to Check, goes back to the pool; a Check cut
+	// short destroys its connection).
+	CancelledAcquires int64
+	Created           int64     // successful creates
+	CreateFailures    int64     // failed creates
+	Destroyed         Destroyed // destroys by reason
+	Leaks             int64     // leases reported held past LeakThreshold
 }
 
 // Destroyed counts destroyed connections by Reason.
@@ -58,6 +77,19 @@ type counters struct {
 func (p *core[T]) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.statsLocked()
+}
+
+// finalStats returns the Stats of a Keyed's sub-pool that leaves it, for
+// the Keyed's totals; the counts made later go there too (see count).
+func (p *core[T]) finalStats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.accounted = true
+	return p.statsLocked()
+}
+
+func (p *core[T]) statsLocked() Stats {
 	d := p.s.destroyed
 	return Stats{
 		MaxSize: p.maxSize, Size: p.size, Idle: len(p.idle), InUse: p.inUse,
@@ -71,5 +103,30 @@ func (p *core[T]) Stats() Stats {
 			Evicted: d[Evicted], Shrunk: d[Shrunk], Flushed: d[Flushed], Unreleased: d[Unreleased],
 			Trimmed: d[Trimmed],
 		},
+	}
+}
+
+// tally is what an acquire counts once it knows how it ends, after its
+// grant (an acquire served from idle without a Check counts under the lock
+// it took the connection with).
+type tally struct {
+	acquires, cancelled int64
+	waitTime            time.Duration
+}
+
+// count adds t to p's counters or, once p's Keyed has added those to its
+// totals (a sub-pool that left it, finalStats), to the Keyed's: an acquire
+// may end after its sub-pool was closed through the registry.
+func (p *core[T]) count(t tally) {
+	p.mu.Lock()
+	late := p.accounted
+	if !late {
+		p.s.acquires += t.acquires
+		p.s.cancelled += t.cancelled
+		p.s.waitTime += t.waitTime
+	}
+	p.mu.Unlock()
+	if late {
+		p.lateCount(t)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -27,6 +28,7 @@ func TestCancelStorm(t *testing.T) {
 		}
 		p := mustNew(t, create, b.destroy, &Options[*fconn]{MaxSize: maxSize})
 		var wg sync.WaitGroup
+		var got, gaveUp atomic.Int64 // what the callers saw
 		for i := range n {
 			wg.Go(func() {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -39,11 +41,13 @@ func TestCancelStorm(t *testing.T) {
 				}()
 				l, err := p.Acquire(ctx)
 				if err != nil {
+					gaveUp.Add(1)
 					if !errors.Is(err, context.Canceled) {
 						t.Errorf("Acquire: %v", err)
 					}
 					return
 				}
+				got.Add(1)
 				runtime.Gosched()
 				if i%10 == 0 {
 					l.Destroy()
@@ -64,6 +68,11 @@ func TestCancelStorm(t *testing.T) {
 		}
 		if s.CancelledAcquires == 0 || s.Acquires == 0 {
 			t.Errorf("storm did not exercise both paths: cancelled %d, acquired %d", s.CancelledAcquires, s.Acquires)
+		}
+		// Grants that raced their cancel were handed back: not acquires.
+		if s.Acquires != got.Load() || s.CancelledAcquires != gaveUp.Load() {
+			t.Errorf("Stats: %d acquires, %d cancelled; callers got %d leases and %d context errors",
+				s.Acquires, s.CancelledAcquires, got.Load(), gaveUp.Load())
 		}
 		if err := p.Close(context.Background()); err != nil {
 			t.Fatal(err)

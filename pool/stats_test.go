@@ -1,0 +1,180 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// callerTally is what the callers of Acquire saw: the leases they got, the
+// acquires their context ended, and how long the successful ones took.
+type callerTally struct {
+	mu                  sync.Mutex // protects following fields
+	acquires, cancelled int64
+	wait                time.Duration
+}
+
+// acquire calls p.Acquire and tallies the outcome. Other errors fail t.
+func (c *callerTally) acquire(t *testing.T, p *Pool[*fconn], ctx context.Context) (*Lease[*fconn], error) {
+	start := time.Now()
+	l, err := p.Acquire(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		c.acquires++
+		c.wait += time.Since(start) // in a bubble: exactly the time queued
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		c.cancelled++
+	default:
+		t.Errorf("Acquire: %v", err)
+	}
+	return l, err
+}
+
+// TestStatsCountReturnedLeasesOnly: Acquires and WaitTime count the leases
+// returned to callers, and CancelledAcquires the acquires that returned
+// their context's error. Before, a grant put back because it raced the
+// waiter's deadline, and a lease whose acquire-time Check failed, were
+// counted as acquires (with their wait) although no caller got them.
+func TestStatsCountReturnedLeasesOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBackend(1)
+		check := func(ctx context.Context, c *fconn) error {
+			// A ping with ctx's deadline on its socket fails at once once
+			// the deadline has passed.
+			if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+				return os.ErrDeadlineExceeded
+			}
+			return b.check(ctx, c)
+		}
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, Check: check})
+		var tally callerTally
+		bg := context.Background()
+
+		// Grants at the waiter's deadline: the waiter either leaves the
+		// queue, or gets the grant and hands it back (it raced the cancel,
+		// or it is too late to check it).
+		for range 32 {
+			held, err := tally.acquire(t, p, bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(bg, time.Second)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if l, err := tally.acquire(t, p, ctx); err == nil {
+					l.Release()
+				}
+			}()
+			synctest.Wait()
+			time.AfterFunc(time.Second, held.Release)
+			<-done
+			cancel()
+		}
+
+		// A waiter whose granted connection fails its Check waits on and
+		// gets a new one: one acquire, one second queued.
+		held, err := tally.acquire(t, p, bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if l, err := tally.acquire(t, p, bg); err == nil {
+				l.Release()
+			}
+		}()
+		synctest.Wait()
+		advance(time.Second)
+		held.Value().healthy.Store(false)
+		held.Release()
+		<-done
+
+		// The same, but the new connection comes too late: no acquire.
+		held, err = tally.acquire(t, p, bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block := make(chan struct{})
+		b.mu.Lock()
+		b.block = block
+		b.mu.Unlock()
+		ctx, cancel := context.WithTimeout(bg, 2*time.Second)
+		done = make(chan struct{})
+		go func() {
+			defer close(done)
+			if l, err := tally.acquire(t, p, ctx); err == nil {
+				l.Release()
+			}
+		}()
+		synctest.Wait()
+		advance(time.Second)
+		held.Value().healthy.Store(false)
+		held.Release()
+		<-done
+		cancel()
+		b.mu.Lock()
+		b.block = nil
+		b.mu.Unlock()
+		close(block)
+		synctest.Wait()
+
+		s := p.Stats()
+		tally.mu.Lock()
+		if s.Acquires != tally.acquires || s.CancelledAcquires != tally.cancelled || s.WaitTime != tally.wait {
+			t.Errorf("Stats: %d acquires, %d cancelled, wait time %v; callers got %d leases, %d context errors, and waited %v",
+				s.Acquires, s.CancelledAcquires, s.WaitTime, tally.acquires, tally.cancelled, tally.wait)
+		}
+		tally.mu.Unlock()
+		if err := p.Close(bg); err != nil {
+			t.Fatal(err)
+		}
+		b.verify(t, true)
+	})
+}
+
+// TestAcquiresExcludeFailedChecks: the server drops its connections; the
+// next Acquire checks both idle ones (the first failure starts an outage,
+// which makes the second suspect), destroys them, and dials a third. The
+// caller got one lease: Acquires grows by one, not three.
+func TestAcquiresExcludeFailedChecks(t *testing.T) {
+	srv := startServer(t, "echo")
+	p := mustNew(t, srv.dial, closeConn, &Options[net.Conn]{MaxSize: 2, Check: ping, CheckTimeout: 5 * time.Second})
+	ctx := context.Background()
+	l1, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1.Release()
+	l2.Release()
+	for range 2 {
+		<-srv.accepted
+	}
+	srv.dropAll()
+	l, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("Acquire after the server dropped the connections: %v", err)
+	}
+	if err := ping(ctx, l.Value()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	l.Release()
+	if s := p.Stats(); s.Acquires != 3 || s.Destroyed.Unhealthy != 2 || s.Created != 3 {
+		t.Errorf("Stats: %d acquires, %d unhealthy, %d created; want 3, 2, 3", s.Acquires, s.Destroyed.Unhealthy, s.Created)
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
