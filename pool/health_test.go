@@ -515,6 +515,17 @@ func TestCheckCancelled(t *testing.T) {
 	})
 }
 
+// deadlineCheck is b's Check as a ping whose socket deadline is ctx's: it
+// fails at once, sending nothing, once that deadline has passed.
+func deadlineCheck(b *backend) func(ctx context.Context, c *fconn) error {
+	return func(ctx context.Context, c *fconn) error {
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			return os.ErrDeadlineExceeded
+		}
+		return b.check(ctx, c)
+	}
+}
+
 // TestGrantAtDeadlineKeepsConnection: a connection handed to a waiter at
 // the instant its deadline passes must not be destroyed: the waiter's
 // check (a ping honouring ctx) cannot run, the connection is untouched, so
@@ -524,15 +535,7 @@ func TestCheckCancelled(t *testing.T) {
 func TestGrantAtDeadlineKeepsConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBackend(1)
-		check := func(ctx context.Context, c *fconn) error {
-			// A ping whose socket deadline is ctx's fails at once, sending
-			// nothing, once that deadline has passed.
-			if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-				return os.ErrDeadlineExceeded
-			}
-			return b.check(ctx, c)
-		}
-		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, Check: check})
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, Check: deadlineCheck(b)})
 		const rounds = 64
 		for range rounds {
 			held, err := p.Acquire(context.Background())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -45,15 +44,7 @@ func (c *callerTally) acquire(t *testing.T, p *Pool[*fconn], ctx context.Context
 func TestStatsCountReturnedLeasesOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBackend(1)
-		check := func(ctx context.Context, c *fconn) error {
-			// A ping with ctx's deadline on its socket fails at once once
-			// the deadline has passed.
-			if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-				return os.ErrDeadlineExceeded
-			}
-			return b.check(ctx, c)
-		}
-		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, Check: check})
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, Check: deadlineCheck(b)})
 		var tally callerTally
 		bg := context.Background()
 
@@ -81,45 +72,37 @@ func TestStatsCountReturnedLeasesOnly(t *testing.T) {
 
 		// A waiter whose granted connection fails its Check waits on and
 		// gets a new one: one acquire, one second queued.
-		held, err := tally.acquire(t, p, bg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if l, err := tally.acquire(t, p, bg); err == nil {
-				l.Release()
+		// failHeld holds the connection, runs then, starts an acquire with
+		// ctx that queues for it, and after a second hands it back broken.
+		failHeld := func(ctx context.Context, then func()) {
+			held, err := tally.acquire(t, p, bg)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}()
-		synctest.Wait()
-		advance(time.Second)
-		held.Value().healthy.Store(false)
-		held.Release()
-		<-done
+			then()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if l, err := tally.acquire(t, p, ctx); err == nil {
+					l.Release()
+				}
+			}()
+			synctest.Wait()
+			advance(time.Second)
+			held.Value().healthy.Store(false)
+			held.Release()
+			<-done
+		}
+		failHeld(bg, func() {})
 
 		// The same, but the new connection comes too late: no acquire.
-		held, err = tally.acquire(t, p, bg)
-		if err != nil {
-			t.Fatal(err)
-		}
 		block := make(chan struct{})
-		b.mu.Lock()
-		b.block = block
-		b.mu.Unlock()
 		ctx, cancel := context.WithTimeout(bg, 2*time.Second)
-		done = make(chan struct{})
-		go func() {
-			defer close(done)
-			if l, err := tally.acquire(t, p, ctx); err == nil {
-				l.Release()
-			}
-		}()
-		synctest.Wait()
-		advance(time.Second)
-		held.Value().healthy.Store(false)
-		held.Release()
-		<-done
+		failHeld(ctx, func() {
+			b.mu.Lock()
+			b.block = block
+			b.mu.Unlock()
+		})
 		cancel()
 		b.mu.Lock()
 		b.block = nil
