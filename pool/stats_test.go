@@ -48,6 +48,19 @@ func TestStatsCountReturnedLeasesOnly(t *testing.T) {
 		var tally callerTally
 		bg := context.Background()
 
+		// acquireAside acquires with ctx on another goroutine, releases at
+		// once what it gets, and closes the channel it returns when done.
+		acquireAside := func(ctx context.Context) chan struct{} {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if l, err := tally.acquire(t, p, ctx); err == nil {
+					l.Release()
+				}
+			}()
+			return done
+		}
+
 		// Grants at the waiter's deadline: the waiter either leaves the
 		// queue, or gets the grant and hands it back (it raced the cancel,
 		// or it is too late to check it).
@@ -57,13 +70,7 @@ func TestStatsCountReturnedLeasesOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(bg, time.Second)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				if l, err := tally.acquire(t, p, ctx); err == nil {
-					l.Release()
-				}
-			}()
+			done := acquireAside(ctx)
 			synctest.Wait()
 			time.AfterFunc(time.Second, held.Release)
 			<-done
@@ -80,13 +87,7 @@ func TestStatsCountReturnedLeasesOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			then()
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				if l, err := tally.acquire(t, p, ctx); err == nil {
-					l.Release()
-				}
-			}()
+			done := acquireAside(ctx)
 			synctest.Wait()
 			advance(time.Second)
 			held.Value().healthy.Store(false)
