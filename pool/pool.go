@@ -521,7 +521,14 @@ func (p *core[T]) release(l *Lease[T], reset bool) {
 		p.emitLeakReturned(leak)
 		return
 	}
+	since := c.idleSince
 	h := p.putLocked(c)
+	if !reset && h.w == nil {
+		// putBack: its acquirer gave it back unused (a grant that raced a
+		// cancel, or too late to Check), so it has been idle all along:
+		// MaxIdleTime and CheckIdleAfter still count from before.
+		c.idleSince = since
+	}
 	p.signalDrainedLocked()
 	p.mu.Unlock()
 	h.send()
@@ -536,7 +543,8 @@ func (p *core[T]) leased(c *conn[T]) bool {
 	return c.state == stateLeased
 }
 
-// putBack returns a lease that was granted to a waiter that gave up.
+// putBack returns a lease that was granted to a waiter that gave up, or
+// that came too late to be checked: unused, so its idle time goes on.
 func (p *core[T]) putBack(l *Lease[T]) { p.release(l, false) }
 
 // signalDrainedLocked tells a Close waiting for leases that none is left.
