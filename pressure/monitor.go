@@ -46,8 +46,10 @@ type Options struct {
 	PSIStall, PSIWindow time.Duration
 	// Disable switches sources off (for example SourcePSI).
 	Disable Sources
-	// Logger, if set, receives one record per level change. It is called
-	// outside the monitor's lock: its handler may call the monitor.
+	// Logger, if set, receives one record per level change, in the order
+	// of the changes and one at a time. It is called outside the monitor's
+	// lock: its handler may call the monitor, and a slow one delays no
+	// caller of Set but the one whose change it is logging.
 	Logger *slog.Logger
 
 	readRuntime func(*runtimeStats) // runtime/metrics reader; tests inject fakes
@@ -88,10 +90,15 @@ type Monitor struct {
 	wg    sync.WaitGroup
 	once  sync.Once
 
+	// logMu is held (TryLock) by the goroutine writing records to the
+	// logger, so that records go out one at a time and in order.
+	logMu sync.Mutex
+
 	mu      sync.Mutex // protects following fields
 	h       hysteresis
 	reading Reading
 	subs    map[*subscriber]struct{}
+	toLog   []Reading // level changes not yet logged, oldest first
 	closed  bool
 }
 
@@ -220,9 +227,8 @@ func (m *Monitor) Set(l Level) error {
 	m.h.force(l)
 	m.reading.Level = l
 	m.publishLocked(l)
-	r := m.reading
 	m.mu.Unlock()
-	m.logChange(r)
+	m.flushLog()
 	return nil
 }
 
@@ -313,7 +319,7 @@ func (m *Monitor) pollEvents(now time.Time, psi Level) {
 	}
 	m.mu.Unlock()
 	if changed {
-		m.logChange(r)
+		m.flushLog()
 	}
 }
 

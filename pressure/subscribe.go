@@ -118,22 +118,46 @@ func (m *Monitor) Subscribe(fn func(Level)) (stop func()) {
 	}
 }
 
-// publishLocked posts l to every subscriber and updates Level. The caller
-// logs the change with logChange after unlocking.
+// publishLocked posts l to every subscriber, updates Level and queues
+// m.reading for the logger. The caller calls flushLog after unlocking.
 func (m *Monitor) publishLocked(l Level) {
 	m.level.Store(int32(l))
 	for s := range m.subs {
 		s.post(l)
 	}
+	if m.logger != nil {
+		m.toLog = append(m.toLog, m.reading)
+	}
 }
 
-// logChange logs a level change to Options.Logger. It must be called
-// without m.mu: the logger's handler is user code, which may call back into
-// the monitor (Reading, to enrich its records) or be slow.
-func (m *Monitor) logChange(r Reading) {
-	if m.logger != nil {
-		m.logger.Info("memory pressure", "level", r.Level.String(), "ratio", r.Ratio, "limit", r.Limit)
+// flushLog writes the queued level changes to Options.Logger, in order.
+// It is called without m.mu: the logger's handler is user code, which may
+// call back into the monitor (Reading, to enrich its records; even Set) or
+// be slow. One goroutine logs at a time; a caller that finds another one
+// logging leaves its records to it and returns at once.
+func (m *Monitor) flushLog() {
+	for m.logMu.TryLock() {
+		for _, r := range m.takeLog() {
+			m.logger.Info("memory pressure", "level", r.Level.String(), "ratio", r.Ratio, "limit", r.Limit)
+		}
+		m.logMu.Unlock()
+		m.mu.Lock()
+		more := len(m.toLog) > 0 // queued after the last take, by a caller that found logMu held
+		m.mu.Unlock()
+		if !more {
+			return
+		}
 	}
+}
+
+// takeLog returns the queued level changes, oldest first, and empties
+// the queue.
+func (m *Monitor) takeLog() []Reading {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.toLog
+	m.toLog = nil
+	return q
 }
 
 // Watch returns an iterator over levels: first the current one, then each
