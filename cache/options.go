@@ -87,7 +87,10 @@ type Options[K comparable, V any] struct {
 	// typically one pointer, are the same resource) and released when the
 	// last of its entries leaves. Values that are not comparable are
 	// registered per entry. A value that left the cache has been (or is
-	// being) released: do not Set it again.
+	// being) released: do not Set it again. Nor Set one value under two
+	// keys at once while the registry may release it on its own: if the
+	// release falls between the two Sets, before either stored it, the
+	// value closes and then stays cached (and closes again when it leaves).
 	Registry *resource.Registry
 	// ReleasePriority is the registry priority of cached values: resource.Low
 	// (the zero value) to resource.Critical.
