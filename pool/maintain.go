@@ -151,10 +151,14 @@ func (p *core[T]) checkIdle(c *conn[T]) {
 func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T], waited time.Duration) (bool, error) {
 	err := p.runCheck(ctx, l.c)
 	if err == nil {
+		got := tally{acquires: 1, waitTime: waited}
 		p.mu.Lock()
 		l.c.checked, l.c.epoch = time.Now(), p.epoch
+		late := p.countLocked(got)
 		p.mu.Unlock()
-		p.count(tally{acquires: 1, waitTime: waited})
+		if late {
+			p.lateCount(got)
+		}
 		return true, nil
 	}
 	if ended(ctx) {

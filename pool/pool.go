@@ -341,18 +341,21 @@ func (p *core[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]], waited *
 		return g.l, g.err
 	case <-ctx.Done():
 	}
-	p.count(tally{cancelled: 1})
+	cancelled := tally{cancelled: 1}
 	p.mu.Lock()
-	if p.waiters.Remove(w) {
-		err := p.timeoutErrLocked(ctx)
-		empty := p.emptyLocked()
-		p.mu.Unlock()
+	late := p.countLocked(cancelled)
+	removed := p.waiters.Remove(w)
+	err := p.timeoutErrLocked(ctx)
+	empty := removed && p.emptyLocked()
+	p.mu.Unlock()
+	if late {
+		p.lateCount(cancelled)
+	}
+	if removed {
 		p.recycle(w)
 		p.noteEmpty(empty)
 		return nil, err
 	}
-	err := p.timeoutErrLocked(ctx)
-	p.mu.Unlock()
 	// The grant raced the cancel and is already in the channel (or is
 	// being sent): hand the connection back so that it goes to the next
 	// waiter or to idle.

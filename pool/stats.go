@@ -119,14 +119,22 @@ type tally struct {
 // may end after its sub-pool was closed through the registry.
 func (p *core[T]) count(t tally) {
 	p.mu.Lock()
-	late := p.accounted
-	if !late {
-		p.s.acquires += t.acquires
-		p.s.cancelled += t.cancelled
-		p.s.waitTime += t.waitTime
-	}
+	late := p.countLocked(t)
 	p.mu.Unlock()
 	if late {
 		p.lateCount(t)
 	}
+}
+
+// countLocked is count for a caller that holds p.mu anyway. It reports
+// true when t belongs to the Keyed's totals instead: the caller passes it
+// to p.lateCount after unlocking.
+func (p *core[T]) countLocked(t tally) (late bool) {
+	if p.accounted {
+		return true
+	}
+	p.s.acquires += t.acquires
+	p.s.cancelled += t.cancelled
+	p.s.waitTime += t.waitTime
+	return false
 }
