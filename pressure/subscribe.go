@@ -136,6 +136,9 @@ func (m *Monitor) publishLocked(l Level) {
 // be slow. One goroutine logs at a time; a caller that finds another one
 // logging leaves its records to it and returns at once.
 func (m *Monitor) flushLog() {
+	if m.logger == nil {
+		return // nothing is ever queued
+	}
 	for m.logMu.TryLock() {
 		for _, r := range m.takeLog() {
 			m.logger.Info("memory pressure", "level", r.Level.String(), "ratio", r.Ratio, "limit", r.Limit)
