@@ -172,7 +172,7 @@ type faultAddr interface{ Addr() uintptr }
 func (m *Map) owns(addr uintptr) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, mp := range append(m.old, m.cur.Load()) {
+	for _, mp := range append(m.rs.old, m.cur.Load()) {
 		if start := addrOf(mp.region); addr >= start && addr-start < uintptr(len(mp.region)) {
 			return true
 		}

@@ -40,7 +40,20 @@
 //
 // With Options.Registry a Map is a tracked resource of kind "mmap" whose size
 // is its length: Close releases it exactly once, and the registry's Shutdown
-// closes the Map. A ReadOnly Map with Options.Reclaimable gives its pages
+// closes the Map. A release the registry starts (Shutdown, Release,
+// ReleaseMatching) waits for running views only as long as its context (and
+// the registry's CleanupTimeout) allows: then it fails with an error
+// wrapping the context's error, for the registry to retry or report, and
+// the Map keeps refusing new views; a retry or Close finishes the release.
+// Close itself always waits for running views.
+//
+// A Map dropped without Close is released when the garbage collector finds
+// it unreachable (a runtime.AddCleanup safety net, as for the resource
+// package's guards; a Registry keeps the Maps it tracks reachable until it
+// releases them): its ranges become PROT_NONE reservations as in Close,
+// its descriptor is closed, and a warning goes to Options.Logger
+// (slog.Default() by default). A running view keeps its Map reachable, so
+// the safety net never pulls the bytes from under one. A ReadOnly Map with Options.Reclaimable gives its pages
 // back on the registry's Reclaim (MADV_DONTNEED, then POSIX_FADV_DONTNEED on
 // Linux) instead of being closed, reports the bytes that left memory
 // (measured with mincore before and after), and stays usable.
@@ -100,6 +113,11 @@
 //     unprivileged processes. Locking a Private Map copies all its pages
 //     into anonymous memory (Linux breaks copy-on-write when it locks a
 //     private writable mapping).
+//   - The leak safety net runs only when a garbage collection finds the Map
+//     unreachable, which may be late or, for a program that exits first,
+//     never; until then the ranges stay mapped and, for ReadWrite, dirty
+//     pages reach the file only when the kernel writes them back (no
+//     msync). It is a net, not a way to close: call Close.
 //   - Calling Close from inside a view of the same Map deadlocks; concurrent
 //     writes through views race like writes to any shared []byte.
 //   - The pin's stripes cost 64 bytes each: 1 KiB per Map with GOMAXPROCS

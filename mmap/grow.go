@@ -65,7 +65,7 @@ func (m *Map) Grow(newLen int64) error {
 	if err := m.extendLocked(m.delta() + int(newLen)); err != nil {
 		return err
 	}
-	m.cur.Store(m.mappingOf(m.delta() + int(newLen)))
+	m.publishLocked(m.mappingOf(m.delta() + int(newLen)))
 	if m.reg.r != nil {
 		// The registry's Reclaim and pressure reaction weigh the Map by its
 		// size; ErrNotFound means Close is already releasing it.
@@ -114,7 +114,7 @@ func (m *Map) mapTailLocked(end int) error {
 
 // relocateLocked reserves a new range with headroom for end bytes (a page
 // multiple), maps the file's first end bytes from m.fileStart at its start,
-// and makes it m.space; the current mapping moves to m.old. If the
+// and makes it m.space; the current mapping moves to m.rs.old. If the
 // headroom cannot be reserved (a small address space), it reserves just end
 // bytes. On error nothing was published, so the new range is unmapped.
 //
@@ -144,7 +144,7 @@ func (m *Map) relocateLocked(end int) error {
 		return &os.PathError{Op: op, Path: m.name, Err: err}
 	}
 	if cur.region != nil {
-		m.old = append(m.old, cur)
+		m.rs.retire(cur)
 	}
 	m.space = space
 	m.moves++

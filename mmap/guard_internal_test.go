@@ -61,7 +61,7 @@ func BenchmarkClose(b *testing.B) {
 				retire[how](m)
 				b.StopTimer()
 				if how == "munmap" {
-					m.cur.Store(&mapping{}) // nothing left to reserve
+					m.publishLocked(&mapping{}) // nothing left to reserve
 				}
 				_ = m.Close()
 				b.StartTimer()

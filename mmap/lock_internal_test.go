@@ -27,7 +27,7 @@ func lockedRanges(t *testing.T, m *Map) (old, cur int) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, mp := range m.old {
+	for _, mp := range m.rs.old {
 		if isLocked(mp) {
 			old++
 		}

@@ -1,10 +1,12 @@
 package mmap
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -73,7 +75,9 @@ type mapping struct {
 //
 // All methods are safe for concurrent use. Views (View, ViewOf) and copies
 // (ReadAt, WriteAt) never block each other or Grow; Close waits for running
-// ones. The caller must Close the Map; Close is idempotent.
+// ones. The caller must Close the Map; Close is idempotent. A Map dropped
+// without Close is released, with a warning, once the garbage collector
+// finds it unreachable (see the package documentation).
 type Map struct {
 	cur  atomic.Pointer[mapping]
 	pins pins
@@ -82,12 +86,14 @@ type Map struct {
 	file *os.File // our own duplicate of the caller's descriptor
 	name string
 	reg  registration
+	rs   *ranges         // every range and the file, for release and the leak cleanup (leak.go)
+	leak runtime.Cleanup // the leak cleanup; Close stops it
 
+	refuseOnce  sync.Once
 	releaseOnce sync.Once
 	releaseErr  error
 
-	mu     sync.Mutex // protects following fields
-	old    []*mapping // ranges a relocating Grow replaced, kept mapped until Close
+	mu     sync.Mutex // protects following fields (and writes to rs.old, rs.cur)
 	space  []byte     // the current range's addresses: mapped pages (mappedLocked), then PROT_NONE headroom (grow.go)
 	locked bool       // Lock is in effect (Grow locks the pages it adds too)
 	advice Advice     // last read-ahead advice (Normal, Sequential, Random), given to pages Grow adds
@@ -136,13 +142,15 @@ func OpenFile(f *os.File, off, length int64, mode Mode, opts *Options) (*Map, er
 		return nil, fmt.Errorf("mmap: %s: %w", f.Name(), err)
 	}
 	m := &Map{mode: mode, off: off, file: dup, name: f.Name()}
+	m.rs = &ranges{file: dup, name: m.name, mode: mode, logger: o.Logger}
 	m.pins.init()
 	if err := m.mapRange(int(length)); err != nil {
 		dup.Close()
 		return nil, err
 	}
+	m.leak = runtime.AddCleanup(m, leaked, m.rs)
 	if err := m.register(o, length); err != nil {
-		m.release()
+		m.release(context.Background())
 		return nil, err
 	}
 	return m, nil
@@ -192,7 +200,7 @@ func checkRange(f *os.File, off, length int64, mode Mode) (int64, error) {
 // page relocates into a reservation (grow.go).
 func (m *Map) mapRange(length int) error {
 	if length == 0 {
-		m.cur.Store(&mapping{})
+		m.publishLocked(&mapping{})
 		return nil
 	}
 	need := m.delta() + length
@@ -202,8 +210,15 @@ func (m *Map) mapRange(length int) error {
 		return &os.PathError{Op: "mmap", Path: m.name, Err: err}
 	}
 	m.space = space
-	m.cur.Store(m.mappingOf(need))
+	m.publishLocked(m.mappingOf(need))
 	return nil
+}
+
+// publishLocked makes mp the Map's current range, for new views and for
+// release. The caller holds m.mu, or nobody else has m yet.
+func (m *Map) publishLocked(mp *mapping) {
+	m.rs.setCur(mp)
+	m.cur.Store(mp)
 }
 
 // fileStart is the file offset of the page boundary at or below m.off, where
@@ -239,36 +254,35 @@ func (m *Map) Mode() Mode { return m.mode }
 // after Close instead of reading whatever the address is reused for. The
 // cost: the address space (not memory) stays reserved for the life of the
 // process, together with the headroom Grow reserved (already inaccessible).
-// With a Registry, Close releases the tracked resource exactly once.
+// With a Registry, Close releases the tracked resource exactly once, and
+// waits for running views even past the registry's CleanupTimeout.
 //
 // Close is idempotent and safe for concurrent use; every call returns after
 // the ranges are released. Calling Close from inside a view of the same Map
 // deadlocks.
 func (m *Map) Close() error {
-	err := m.reg.release()
-	if rerr := m.release(); err == nil {
+	err := m.reg.release(m)
+	if rerr := m.release(context.Background()); err == nil {
 		err = rerr
 	}
 	return err
 }
 
-// release does Close's work exactly once; concurrent callers wait for it.
-func (m *Map) release() error {
+// release does Close's work: it refuses new access (once), waits for the
+// running access, and then releases the ranges exactly once; concurrent
+// callers wait for that. If ctx ends before the running access is done, it
+// returns an error wrapping ctx.Err() and new access stays refused; a later
+// call waits again and finishes the job.
+func (m *Map) release(ctx context.Context) error {
+	m.refuseOnce.Do(m.pins.refuse)
+	if err := m.pins.wait(ctx); err != nil {
+		return fmt.Errorf("mmap: %s: close: waiting for running views: %w", m.name, err)
+	}
 	m.releaseOnce.Do(func() {
-		m.pins.close()
+		m.leak.Stop()
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		var errs []error
-		for _, mp := range append(m.old, m.cur.Load()) {
-			if mp.region != nil {
-				errs = append(errs, sysReserve(mp.region))
-			}
-		}
-		m.old = nil
-		errs = append(errs, m.file.Close())
-		if err := errors.Join(errs...); err != nil {
-			m.releaseErr = fmt.Errorf("mmap: %s: close: %w", m.name, err)
-		}
+		m.releaseErr = m.rs.release()
 	})
 	return m.releaseErr
 }

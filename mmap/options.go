@@ -2,6 +2,7 @@ package mmap
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/patinox/memory/resource"
 )
@@ -12,7 +13,9 @@ type Options struct {
 	// Registry, when set, tracks the mapping as a resource of Kind with size
 	// = the mapped length (Grow updates it). Close
 	// releases it exactly once, and the registry's Shutdown, Release or
-	// ReleaseMatching closes the Map.
+	// ReleaseMatching closes the Map, waiting for running views only until
+	// the cleanup's context ends (the error wraps the context's; new views
+	// stay refused, and a retry or Close finishes the release).
 	Registry *resource.Registry
 	// Priority is the resource's priority in the Registry (default Low).
 	Priority resource.Priority
@@ -25,6 +28,10 @@ type Options struct {
 	// ReadOnly mappings (for the others OpenFile fails naming this field);
 	// without a Registry it has no effect.
 	Reclaimable bool
+	// Logger receives a warning when a Map becomes unreachable without
+	// Close, which the leak safety net then releases (see Close). Default:
+	// slog.Default() at the time of the warning.
+	Logger *slog.Logger
 }
 
 func (o *Options) withDefaults(mode Mode) (Options, error) {

@@ -1,6 +1,7 @@
 package mmap
 
 import (
+	"context"
 	"sync/atomic"
 
 	"github.com/patinox/memory/internal/stackprobe"
@@ -14,7 +15,7 @@ const (
 	maxStripes  = 256
 )
 
-// closedBit, set in every stripe by close, marks the pins closed; the low
+// closedBit, set in every stripe by refuse, marks the pins closed; the low
 // bits of a stripe count its holders.
 const closedBit = 1 << 62
 
@@ -26,15 +27,15 @@ const closedBit = 1 << 62
 // (BenchmarkView, goroutines=GOMAXPROCS). Acquiring is one atomic add,
 // releasing another. init must be called before use.
 //
-// Why close cannot miss a holder: close sets closedBit in each stripe with
-// an atomic or, which returns the holders it found there. A holder's add
-// comes either before that (close counts it) or after (the holder sees
+// Why refuse cannot miss a holder: refuse sets closedBit in each stripe
+// with an atomic or, which returns the holders it found there. A holder's
+// add comes either before that (refuse counts it) or after (the holder sees
 // closedBit and is refused). A holder releases on the stripe it acquired; a
-// release that finds closedBit there was counted by close and counts down
-// left, which close sets to the number it found.
+// release that finds closedBit there was counted by refuse and counts down
+// left, to which refuse adds the number it found.
 type pins struct {
 	stripes []stripe      // a power of two of them
-	left    atomic.Int64  // after close: holders counted minus those gone
+	left    atomic.Int64  // after refuse: holders counted minus those gone
 	drained chan struct{} // closed when the last counted holder is gone
 }
 
@@ -51,9 +52,9 @@ func (p *pins) init() {
 }
 
 // acquire pins the Map on the calling goroutine's stripe, which the holder
-// passes back to release. It reports false after close: the caller holds
+// passes back to release. It reports false after refuse: the caller holds
 // nothing and must not release. (A refused add stays in its stripe; nothing
-// reads the stripes' counts after close.)
+// reads the stripes' counts after refuse.)
 func (p *pins) acquire() (*stripe, bool) {
 	s := &p.stripes[stackprobe.Probe()&uint32(len(p.stripes)-1)]
 	return s, s.n.Add(1)&closedBit == 0
@@ -66,9 +67,9 @@ func (p *pins) release(s *stripe) {
 	}
 }
 
-// gone counts down a holder that close counted; the last one wakes close.
-// Before close has added its count, left only goes below zero, so it
-// reaches zero once, after every counted holder is gone.
+// gone counts down a holder that refuse counted; the last one closes
+// drained. Before refuse has added its count, left only goes below zero, so
+// it reaches zero once, after every counted holder is gone.
 //
 //go:noinline
 func (p *pins) gone() {
@@ -78,13 +79,36 @@ func (p *pins) gone() {
 }
 
 // close refuses new holders and waits until the running ones are gone. It
-// must be called once.
+// must be called once, and not after refuse.
 func (p *pins) close() {
+	p.refuse()
+	<-p.drained
+}
+
+// refuse refuses new holders; drained is closed once the running ones are
+// gone (at once if there are none). It must be called once.
+func (p *pins) refuse() {
 	var n int64
 	for i := range p.stripes {
 		n += p.stripes[i].n.Or(closedBit)
 	}
-	if p.left.Add(n) != 0 {
-		<-p.drained
+	if p.left.Add(n) == 0 { // every counted holder is gone: none will call gone
+		close(p.drained)
+	}
+}
+
+// wait waits, after refuse, until the running holders are gone or ctx
+// ends, and then returns ctx.Err().
+func (p *pins) wait(ctx context.Context) error {
+	select {
+	case <-p.drained:
+		return nil
+	default:
+	}
+	select {
+	case <-p.drained:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -37,7 +37,7 @@ func (m *Map) register(o Options, length int64) error {
 	if o.Reclaimable {
 		opts = append(opts, resource.ReclaimWith(m.reclaim))
 	}
-	id, err := o.Registry.Register(func(context.Context) error { return m.release() }, opts...)
+	id, err := o.Registry.Register(func(ctx context.Context) error { return m.releaseFor(ctx) }, opts...)
 	if err != nil {
 		return fmt.Errorf("mmap: %s: register: %w", m.name, err)
 	}
@@ -45,15 +45,31 @@ func (m *Map) register(o Options, length int64) error {
 	return nil
 }
 
-// release releases the registry entry once. If the registry already released
-// it (Shutdown, ReleaseMatching) that is not an error: the caller then waits
-// for the Map's own release.
-func (rg *registration) release() error {
+// closing is the key of a context value that marks the registry release
+// Close asks for: its value is the Map being closed.
+type closing struct{}
+
+// releaseFor is the registry's cleanup: it releases the Map, waiting for
+// running views only until ctx ends (then it fails with ctx's error, new
+// views stay refused, and the registry's retry, or Close, finishes the
+// job). The release that Close itself asks for waits without a bound, as
+// Close does.
+func (m *Map) releaseFor(ctx context.Context) error {
+	if ctx.Value(closing{}) == m {
+		ctx = context.WithoutCancel(ctx)
+	}
+	return m.release(ctx)
+}
+
+// release releases m's registry entry once. If the registry already
+// released it (Shutdown, ReleaseMatching) that is not an error: the caller
+// then waits for the Map's own release.
+func (rg *registration) release(m *Map) error {
 	if rg.r == nil {
 		return nil
 	}
 	rg.once.Do(func() {
-		err := rg.r.Release(context.Background(), rg.id)
+		err := rg.r.Release(context.WithValue(context.Background(), closing{}, m), rg.id)
 		if !errors.Is(err, resource.ErrReleased) && !errors.Is(err, resource.ErrNotFound) {
 			rg.err = err
 		}
