@@ -192,7 +192,10 @@ func findCgroupDir(procSelfCgroup, mountinfo string) (string, error) {
 	if !found {
 		return "", errors.New("no cgroup v2 entry in " + procSelfCgroup)
 	}
-	dir, err := cgroup2Dir(mountinfo, filepath.Clean("/"+rel))
+	if !strings.HasPrefix(rel, "/") {
+		return "", fmt.Errorf("cgroup v2 path %q in %s is not absolute", rel, procSelfCgroup)
+	}
+	dir, err := cgroup2Dir(mountinfo, rel)
 	if err != nil {
 		return "", err
 	}
@@ -210,6 +213,15 @@ func findCgroupDir(procSelfCgroup, mountinfo string) (string, error) {
 // /sys/fs/cgroup without a cgroup namespace), which reaches only the
 // cgroups under it, as the Go runtime reads it (internal/runtime/cgroup).
 // Fields: "id parent major:minor root mountpoint opts... - fstype source superopts".
+//
+// Both cg and the roots are relative to this process's cgroup namespace
+// root, and start with a ".." for each level above it when they lie
+// outside the namespace ("/../sibling": the process was moved out of the
+// namespace's cgroup). Such a path is not cleaned: "/../sibling" is not
+// "/sibling". A mount of the namespace's own hierarchy (root "/") shows only
+// what is under the namespace root, which neither is nor contains such a
+// cgroup or any of its ancestors; then no cgroup2 file system reaches it
+// and there is no cgroup signal.
 func cgroup2Dir(mountinfo, cg string) (string, error) {
 	f, err := os.Open(mountinfo)
 	if err != nil {
@@ -227,20 +239,38 @@ func cgroup2Dir(mountinfo, cg string) (string, error) {
 			return filepath.Join(fields[4], below), nil
 		}
 	}
+	if hasDotDot(cg) {
+		return "", fmt.Errorf("cgroup %s is outside this process's cgroup namespace, and no cgroup2 file system in %s reaches it", cg, mountinfo)
+	}
 	return "", fmt.Errorf("no cgroup2 file system in %s reaches cgroup %s", mountinfo, cg)
 }
 
 // belowRoot returns the part of cgroup path cg below root, and false when
-// root is not cg or one of its ancestors.
+// root is not cg or one of its ancestors: when root is not a prefix of cg's
+// components, or what follows it goes up ("..": above the mount's root).
 func belowRoot(cg, root string) (string, bool) {
-	if root == "/" {
-		return cg, true
+	rest := cg
+	if root != "/" {
+		var ok bool
+		rest, ok = strings.CutPrefix(cg, root)
+		if !ok || (rest != "" && rest[0] != '/') {
+			return "", false
+		}
 	}
-	rest, ok := strings.CutPrefix(cg, root)
-	if !ok || (rest != "" && rest[0] != '/') {
+	if hasDotDot(rest) {
 		return "", false
 	}
 	return rest, true
+}
+
+// hasDotDot reports whether path has a ".." component.
+func hasDotDot(path string) bool {
+	for _, c := range strings.Split(path, "/") {
+		if c == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // parseInt parses a non-negative decimal without allocating (strconv's error

@@ -94,6 +94,65 @@ func TestFindCgroupDirUnderMountRoot(t *testing.T) {
 	}
 }
 
+// TestFindCgroupDirOutsideNamespace: when the process's cgroup lies outside
+// the root of its cgroup namespace (it was moved out after the namespace
+// was made), /proc/self/cgroup shows the path with a ".." for each level
+// above that root ("0::/../sibling"), relative to the namespace root, and
+// so does mountinfo's root field for a cgroup2 mount made outside the
+// namespace. A mount of the namespace's own hierarchy (root "/") shows only
+// the subtree under the namespace root, which neither contains the cgroup
+// nor any of its ancestors, so there is no cgroup to read: the path must
+// not be cleaned into "/sibling" (another cgroup, or the namespace root's
+// for "/..") but reported as unreachable. A mount whose root is above the
+// cgroup ("/..") reaches it.
+func TestFindCgroupDirOutsideNamespace(t *testing.T) {
+	root := t.TempDir()
+	ns := filepath.Join(root, "ns")   // a cgroup2 mount of the namespace's hierarchy
+	host := filepath.Join(root, "up") // a cgroup2 mount from the namespace root's parent
+	for _, d := range []string{filepath.Join(ns, "sibling"), filepath.Join(host, "sibling")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, d, map[string]string{"memory.current": "1\n"})
+	}
+	writeFiles(t, ns, map[string]string{"memory.current": "2\n"})
+	writeFiles(t, host, map[string]string{"memory.current": "3\n"})
+	mount := func(fsRoot, at string) string {
+		return "25 1 0:23 / /sys rw - sysfs sysfs rw\n" +
+			"31 25 0:27 " + fsRoot + " " + at + " rw,nosuid - cgroup2 cgroup2 rw\n"
+	}
+	writeFiles(t, root, map[string]string{
+		"cgroup-sibling": "0::/../sibling\n",
+		"cgroup-parent":  "0::/..\n",
+		"cgroup-deep":    "0::/../../a/b\n",
+		"mount-ns":       mount("/", ns),
+		"mount-up":       mount("/..", host),
+	})
+	tests := []struct {
+		name, cgroup, mountinfo, want, wantErr string
+	}{
+		{"sibling of the namespace root", "cgroup-sibling", "mount-ns", "", "outside this process's cgroup namespace"},
+		{"parent of the namespace root", "cgroup-parent", "mount-ns", "", "outside this process's cgroup namespace"},
+		{"two levels up", "cgroup-deep", "mount-ns", "", "outside this process's cgroup namespace"},
+		{"reached by a mount from above", "cgroup-sibling", "mount-up", filepath.Join(host, "sibling"), ""},
+		{"mount from above, cgroup at its root", "cgroup-parent", "mount-up", host, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := findCgroupDir(filepath.Join(root, tt.cgroup), filepath.Join(root, tt.mountinfo))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("findCgroupDir = %q, %v; want an error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("findCgroupDir = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParsePSI(t *testing.T) {
 	in := "some avg10=1.25 avg60=0.50 avg300=0.07 total=123456\nfull avg10=0.40 avg60=0.00 avg300=0.00 total=789\n"
 	var p PSI

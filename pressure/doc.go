@@ -41,6 +41,11 @@
 //     calls Close deadlocks (hand it to another goroutine). Set, Reading,
 //     Level, Subscribe and stop may be called from callbacks and from
 //     Options.Logger's handler.
+//   - A process whose cgroup lies outside its cgroup namespace
+//     (/proc/self/cgroup shows "0::/../..."), where no cgroup2 mount reaches
+//     it, has no cgroup signal: the source is skipped with a note naming the
+//     reason, rather than reading the namespace root's or another cgroup's
+//     files, which are not this process's limits.
 //   - cgroup v1 (the memory controller of older, "hybrid" hosts) is not read:
 //     on such hosts the limit comes from GOMEMLIMIT, Options.Limit or RAM.
 //   - The PSI watcher is a goroutine blocked in poll(2); it holds one OS

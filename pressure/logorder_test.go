@@ -2,6 +2,7 @@ package pressure
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -62,5 +63,24 @@ func TestLoggerRecordsInOrder(t *testing.T) {
 	defer h.mu.Unlock()
 	if last := h.levels[len(h.levels)-1]; last != m.Level().String() {
 		t.Errorf("records %v: the last says %s, the level is %v", h.levels, last, m.Level())
+	}
+}
+
+// TestSetSameLevelLogsNothing: Options.Logger gets one record per level
+// change; a Set of the level already in force (an operator repeating
+// it) changes nothing and logs nothing.
+func TestSetSameLevelLogsNothing(t *testing.T) {
+	h := &orderHandler{}
+	h.first.Store(true) // no slow first record
+	m := newFakeMonitor(t, &fakeRuntime{}, Options{Interval: time.Hour, Calm: time.Hour, Logger: slog.New(h)})
+	for _, l := range []Level{High, High, Normal, Normal} {
+		if err := m.Set(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if got := fmt.Sprint(h.levels); got != "[high normal]" {
+		t.Errorf("records %s, want [high normal]", got)
 	}
 }

@@ -224,11 +224,16 @@ func (m *Monitor) Set(l Level) error {
 		m.mu.Unlock()
 		return ErrClosed
 	}
+	changed := l != m.h.level
 	m.h.force(l)
 	m.reading.Level = l
-	m.publishLocked(l)
+	if changed { // subscribers and the logger hear of changes only
+		m.publishLocked(l)
+	}
 	m.mu.Unlock()
-	m.flushLog()
+	if changed {
+		m.flushLog()
+	}
 	return nil
 }
 

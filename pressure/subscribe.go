@@ -100,22 +100,34 @@ func (m *Monitor) Subscribe(fn func(Level)) (stop func()) {
 	if fn == nil {
 		panic("pressure: Subscribe: nil fn")
 	}
+	stop, _ = m.subscribe(fn, false)
+	return stop
+}
+
+// subscribe is Subscribe; with quiet the level at subscription counts as
+// delivered already (fn gets only later changes) and is returned, taken
+// under the same lock as the subscription so that no change falls between
+// the two (Watch yields it itself).
+func (m *Monitor) subscribe(fn func(Level), quiet bool) (stop func(), cur Level) {
 	s := &subscriber{m: m, fn: fn, interval: m.interval}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	cur = m.h.level
 	if m.closed {
-		return func() {}
+		return func() {}, cur
 	}
 	m.subs[s] = struct{}{}
-	if l := m.h.level; l > Normal {
-		s.post(l)
+	if quiet {
+		s.last = cur
+	} else if cur > Normal {
+		s.post(cur)
 	}
 	return func() {
 		m.mu.Lock()
 		delete(m.subs, s)
 		m.mu.Unlock()
 		s.stop()
-	}
+	}, cur
 }
 
 // publishLocked posts l to every subscriber, updates Level and queues
@@ -164,20 +176,22 @@ func (m *Monitor) takeLog() []Reading {
 }
 
 // Watch returns an iterator over levels: first the current one, then each
-// change as Subscribe delivers it. It ends when ctx is done, the loop body
-// breaks, or the monitor is closed; nothing of it outlives the iteration.
+// change after it as Subscribe delivers it (never a level that one already
+// yielded has replaced). It ends when ctx is done, the loop body breaks, or the
+// monitor is closed; after that its subscription is gone, though a delivery
+// goroutine that has just called it may finish waiting out its Interval
+// (the monitor owns it, and Close ends it).
 func (m *Monitor) Watch(ctx context.Context) iter.Seq[Level] {
 	return func(yield func(Level) bool) {
 		ch := make(chan Level, 1)
-		stop := m.Subscribe(func(l Level) {
+		stop, last := m.subscribe(func(l Level) {
 			select {
 			case <-ch:
 			default:
 			}
 			ch <- l
-		})
+		}, true)
 		defer stop()
-		last := m.Level()
 		if !yield(last) {
 			return
 		}
@@ -188,7 +202,7 @@ func (m *Monitor) Watch(ctx context.Context) iter.Seq[Level] {
 			case <-m.done:
 				return
 			case l := <-ch:
-				if l == last { // Subscribe's first call repeats the current level
+				if l == last {
 					continue
 				}
 				last = l
