@@ -8,7 +8,7 @@ import "sync/atomic"
 type Stats struct {
 	Writes        uint64 // values published (Update, Store) or Write calls
 	FailedUpdates uint64 // Update calls whose func returned an error or panicked
-	Clones        uint64 // calls of the clone func
+	Clones        uint64 // calls of the clone func (none when it is nil: assignment copies)
 	Delivered     uint64 // snapshots handed to watchers (Versioned)
 	Skipped       uint64 // versions watchers never saw because a newer one won (Versioned)
 	TryFailed     uint64 // TryRead and TryWrite calls that did not get the lock (Locked)

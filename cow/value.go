@@ -67,8 +67,8 @@ func (cv *Value[T]) Stats() Stats { return cv.stats.snapshot() }
 func applyClone[T any](cur T, clone func(T) T, fn func(T) (T, error), c *counters) (next T, err error) {
 	if clone != nil {
 		cur = clone(cur)
+		c.clones.Add(1)
 	}
-	c.clones.Add(1)
 	ok := false
 	defer func() {
 		if !ok {

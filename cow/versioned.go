@@ -9,8 +9,8 @@ import (
 
 // Snapshot is one published value of a Versioned and its version.
 type Snapshot[T any] struct {
-	Value   T
-	Version uint64
+	Value   T      // the published value: shared, treat it as immutable
+	Version uint64 // 1 for NewVersioned's value, +1 for every publication
 }
 
 // vbox is one published version. changed is closed when a newer version
