@@ -22,6 +22,9 @@ type demoConfig struct {
 	duration time.Duration
 	seed     uint64
 	progress time.Duration // interval of progress lines (not a flag; tests shorten it)
+	// shutdownTimeout bounds the registry's Shutdown (not a flag; 0 means
+	// 30s; tests shorten it to make a hung cleanup fail the demo quickly).
+	shutdownTimeout time.Duration
 
 	memlimit  int64 // --memlimit in bytes; 0: the default demo, no limit set
 	noMonitor bool  // --no-monitor: set the limit but run without a pressure.Monitor
@@ -118,7 +121,7 @@ func demo(c demoConfig, stdout, stderr io.Writer) (err error) {
 		runAgents(c, e, started, stderr)
 	}
 	stopErr := stopAll(started)
-	shut := shutdown(e)
+	shut := shutdown(e, c.shutdownTimeout)
 	if c.inspect != nil {
 		c.inspect(e)
 	}

@@ -19,9 +19,13 @@
 // registered, released, retried, released by fallback, failed for good,
 // leaked, expired, detached, cleanup latency percentiles, and the fleet's
 // own checks (every file and connection closed exactly once, no session
-// released before its connections, no temp file left on disk). The exit
-// status is 0 when every resource is accounted for, 1 when anything is not
-// (or the demo could not run), 2 for a bad command line.
+// released before its connections, no temp file left on disk). A cleanup
+// still running 30s into the registry's Shutdown leaves its resource
+// unaccounted for. The exit status is 0 when every resource is accounted
+// for (the report then ends with "OK: every resource is accounted for and no
+// temp file is left."), 1 when anything is not (the report ends with
+// "FAILED: ...", repeated on stderr) or the demo could not run, 2 for a bad
+// command line.
 //
 // Other parts of the library join the demo as components: see component.go.
 //

@@ -23,8 +23,12 @@ type shutdownResult struct {
 	unfinish int // resources whose cleanup did not finish: a real problem
 }
 
-func shutdown(e *env) shutdownResult {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// shutdown shuts the registry down within timeout (30s when 0).
+func shutdown(e *env, timeout time.Duration) shutdownResult {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
 	err := e.registry.Shutdown(ctx)
