@@ -87,16 +87,28 @@ func (r *Registry) armCoarse() int64 {
 func (r *Registry) tickCoarse() {
 	c := &r.clock
 	c.now.Store(r.now())
-	if c.state.CompareAndSwap(coarseUsed, coarseArmed) {
-		c.timer.Reset(coarseTick)
-		if c.state.Load() == coarseStopped { // stopCoarse ran in between
-			c.timer.Stop()
+	for {
+		switch c.state.Load() {
+		case coarseUsed:
+			if c.state.CompareAndSwap(coarseUsed, coarseArmed) {
+				c.timer.Reset(coarseTick)
+				if c.state.Load() == coarseStopped { // stopCoarse ran in between
+					c.timer.Stop()
+				}
+				return
+			}
+		case coarseArmed:
+			// Not read for a whole tick: stop until the next read. A
+			// reader that marks it used first (the CAS fails) makes the
+			// loop keep the timer running: left used but unarmed, the
+			// clock would never advance again.
+			if c.state.CompareAndSwap(coarseArmed, coarseIdle) {
+				return
+			}
+		default: // idle or stopped
+			return
 		}
-		return
 	}
-	// Not read for a whole tick: stop until the next read. A reader that
-	// saw coarseArmed just now got a reading taken an instant ago.
-	c.state.CompareAndSwap(coarseArmed, coarseIdle)
 }
 
 // stopCoarse stops the coarse clock for good (Shutdown's end): later reads

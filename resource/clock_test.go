@@ -3,6 +3,7 @@ package resource
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -207,4 +208,49 @@ func TestCoarseClockConcurrent(t *testing.T) {
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCoarseClockNeverFreezes: a tick that finds the clock unread lets it
+// go idle, unless a reader marks it used at that very moment: then the
+// tick must keep its timer running. Left "used" with no timer armed, the
+// clock would return the same reading for good (every later Track would
+// be born then, and every attempt with a timeout of a second or more
+// would get a deadline in the past). The test plays the timer: it runs a
+// tick and a read at the same instant, many times (a race, so a bounded
+// wall-clock loop), and checks that no tick ever leaves the clock used.
+func TestCoarseClockNeverFreezes(t *testing.T) {
+	r, err := NewRegistry(&Options{Leaks: LeaksOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	c := &r.clock
+	tries := 0
+	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); tries++ {
+		c.timer.Stop()
+		c.state.Store(coarseArmed) // armed, not read since the last tick
+		var start atomic.Bool
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for !start.Load() {
+			}
+			r.coarseNow()
+		})
+		start.Store(true)
+		r.tickCoarse()
+		wg.Wait()
+		// Used only if the read came between the tick's two steps: the
+		// tick must then have armed its timer.
+		if c.state.Load() == coarseUsed {
+			if !c.timer.Stop() {
+				t.Fatalf("after %d tries: a tick left the clock used with no timer armed: it would never advance again", tries)
+			}
+		}
+	}
+	c.timer.Stop()
+	c.state.Store(coarseIdle)
 }

@@ -46,7 +46,8 @@ func WithPriority(p Priority) Option { return Option{key: optPriority, n: int64(
 func WithKind(kind string) Option { return Option{key: optKind, s: kind} }
 
 // WithSize records how many bytes the resource holds; Reclaim counts it as
-// freed when it releases the resource.
+// freed when it releases the resource. A Reclaimable resource without a
+// size is released only by Reclaim(ctx, 0), never to meet a byte target.
 func WithSize(bytes int64) Option { return Option{key: optSize, n: bytes} }
 
 // WithLabels attaches key/value pairs (k1, v1, k2, v2, ...) shown in Info.
@@ -78,7 +79,9 @@ func WithFallback(fallback func(context.Context) error) Option {
 	return Option{key: optFallback, fn: fallback}
 }
 
-// Reclaimable lets Reclaim release the resource to free memory.
+// Reclaimable lets Reclaim release the resource to free memory. Give it a
+// size (WithSize): with size 0 only Reclaim(ctx, 0) and memory pressure at
+// Critical release it.
 func Reclaimable() Option { return Option{key: optReclaimable} }
 
 // ReclaimWith makes the resource reclaimable, but Reclaim calls reclaim

@@ -91,3 +91,29 @@ func TestPressureUnsizedOnlyAtCritical(t *testing.T) {
 		}
 	})
 }
+
+// TestPressureBudgetSkipsUnsized: at High the budget is the sized bytes'
+// share; an unsized resource that comes first in Reclaim's order must not
+// be released on the way (it frees nothing the budget counts). Only
+// Critical reclaims it.
+func TestPressureBudgetSkipsUnsized(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mon := pressuretest.Manual(t)
+		r := newRegistry(t, &resource.Options{Pressure: mon})
+		c := &counter{}
+		mustRegister(t, r, c.fn("unsized"), resource.Reclaimable(), resource.WithPriority(resource.Low))
+		mustRegister(t, r, c.fn("sized"), resource.Reclaimable(), resource.WithSize(100))
+		mustRegister(t, r, c.fn("sized-high"), resource.Reclaimable(), resource.WithSize(100), resource.WithPriority(resource.High))
+		mon.Set(pressure.High) // 50% of 200 sized bytes: one resource
+		synctest.Wait()
+		if got := c.seq(); !slices.Equal(got, []string{"sized"}) {
+			t.Fatalf("High reclaimed %v, want [sized]", got)
+		}
+		advance(time.Second)
+		mon.Set(pressure.Critical)
+		synctest.Wait()
+		if got := c.seq(); !slices.Equal(got, []string{"sized", "unsized", "sized-high"}) {
+			t.Errorf("then Critical reclaimed %v, want [sized unsized sized-high]", got)
+		}
+	})
+}

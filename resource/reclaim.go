@@ -43,6 +43,14 @@ func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) e
 // least bytes have been freed; bytes <= 0 means every candidate. Freed bytes
 // are a released resource's WithSize, or what ReclaimWith returned.
 //
+// With a byte target (bytes > 0), a Reclaimable resource whose size is 0
+// (no WithSize, or SetSize(0)) is not released: it frees nothing Reclaim
+// can count, so releasing it would not bring the target closer (the
+// unweighted values of a cache would all be dropped first, for nothing).
+// Only Reclaim(ctx, 0) (and memory pressure at Critical) releases it. A
+// ReclaimWith function is called whatever the size: it reports what it
+// freed.
+//
 // Order: resources past their TTL or idle timeout first, then by priority
 // Low, Normal, High (Critical is never reclaimed); within one priority the
 // least recently used (oldest last Touch, else oldest; registration times
@@ -60,7 +68,7 @@ func (r *Registry) Reclaim(ctx context.Context, bytes int64) (freed int64, err e
 			errs = append(errs, err)
 			break
 		}
-		n, err := r.reclaimOne(ctx, c.e)
+		n, err := r.reclaimOne(ctx, c.e, bytes > 0)
 		freed += n
 		if err != nil {
 			errs = append(errs, err)
@@ -118,7 +126,9 @@ func compareCandidates(a, b candidate) int {
 	return cmp.Compare(a.e.seq, b.e.seq)
 }
 
-func (r *Registry) reclaimOne(ctx context.Context, e *entry) (int64, error) {
+// reclaimOne reclaims e: calls its ReclaimWith function, or releases it
+// unless sized is set and e's size is 0 (see Reclaim).
+func (r *Registry) reclaimOne(ctx context.Context, e *entry, sized bool) (int64, error) {
 	if fn := e.x.reclaim; fn != nil {
 		if e.st() != stLive { // released since the candidates were taken
 			return 0, nil
@@ -129,6 +139,9 @@ func (r *Registry) reclaimOne(ctx context.Context, e *entry) (int64, error) {
 		}
 		r.noteReclaimed(e, n)
 		return n, nil
+	}
+	if sized && e.size.Load() == 0 {
+		return 0, nil
 	}
 	if !e.claim(rsReclaim, stRunning) {
 		return 0, nil

@@ -201,3 +201,39 @@ func TestReclaimFailedNotCounted(t *testing.T) {
 		t.Errorf("Stats.Reclaimed = %d, Reclaimed events freed %d; want 1 and %d (the failed cleanup freed nothing)", s.Reclaimed, evFreed, freed)
 	}
 }
+
+// TestReclaimSkipsUnsizedForByteTarget: with a byte target, a Reclaimable
+// resource of size 0 (no WithSize) frees nothing Reclaim can count, so it
+// is not released (releasing it would not bring the target closer; the
+// unweighted values of a cache would all go first). Reclaim(ctx, 0),
+// "every candidate", releases it; a ReclaimWith function is called
+// whatever the size, since it reports what it freed.
+func TestReclaimSkipsUnsizedForByteTarget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRegistry(t, nil)
+		c := &counter{}
+		// The unsized ones come first in Reclaim's order (lower priority, older).
+		mustRegister(t, r, c.fn("unsized-low"), resource.Reclaimable(), resource.WithPriority(resource.Low))
+		var shrinks int
+		mustRegister(t, r, c.fn("shrinker"), resource.WithPriority(resource.Low),
+			resource.ReclaimWith(func(context.Context) (int64, error) { shrinks++; return 5, nil }))
+		mustRegister(t, r, c.fn("unsized"), resource.Reclaimable())
+		advance(time.Second)
+		mustRegister(t, r, c.fn("sized"), resource.Reclaimable(), resource.WithSize(100))
+		mustRegister(t, r, c.fn("sized-2"), resource.Reclaimable(), resource.WithSize(100))
+
+		freed, err := r.Reclaim(context.Background(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.seq(), []string{"sized"}; !slices.Equal(got, want) || freed != 105 || shrinks != 1 {
+			t.Fatalf("Reclaim(100) released %v, freed %d, shrank %d times; want %v, 105, 1", got, freed, shrinks, want)
+		}
+		if _, err := r.Reclaim(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.seq(), []string{"sized", "unsized-low", "unsized", "sized-2"}; !slices.Equal(got, want) {
+			t.Errorf("then Reclaim(0) released %v, want %v", got, want)
+		}
+	})
+}
