@@ -82,7 +82,10 @@
 // # Observability
 //
 // An Observer receives every Event synchronously on the goroutine where it
-// happens, never under a lock; SlogObserver logs them. Stats and Health
+// happens, never under a lock; SlogObserver logs them. A resource's
+// Registered event is delivered before any other event of it, and when the
+// scheduler releases resources in dependency order their events come in
+// that order too (see Observer). Stats and Health
 // return value snapshots (counters, queue depths, cleanup latency
 // percentiles).
 //
@@ -99,7 +102,9 @@
 // operations it is built from, for proportion) measure it.
 //
 // Sizes can change while a resource lives (SetSize: a mapping that grew);
-// Reclaim and the pressure reaction weigh resources by their latest size.
+// Reclaim and the pressure reaction weigh resources by their latest size;
+// a Reclaimable resource of size 0 is released only when everything is
+// (Reclaim(ctx, 0), pressure at Critical), never to meet a byte target.
 //
 // After a burst the registry gives its own memory back (slot arrays, free
 // lists, timer heap, queues): each structure shrinks once it has gone a
@@ -126,7 +131,10 @@
 //     never returns keeps its worker (or caller) forever. The timeout only
 //     cancels the context. Shutdown then reports it as unfinished.
 //   - Observers run synchronously; a slow Observer slows the goroutine that
-//     emits (a releaser or a worker).
+//     emits (a releaser or a worker), and holds back what its event must
+//     precede: a new resource cannot be claimed until its Registered event
+//     returns, nor a resource's cleanup start on the scheduler until its
+//     dependents' last events return. An Observer must not call Shutdown.
 //   - Stats is O(live resources); Len, Info and the hot paths are not.
 //   - A resource queued when Shutdown's context ends is never cleaned up,
 //     nor are the resources it depends on; they are listed in the

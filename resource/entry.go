@@ -23,6 +23,9 @@ const (
 	// stNew: in the table but still linking to the resources it depends
 	// on; nobody can claim it yet (Info shows it as live).
 	stNew = uint32(StateDetached + 1)
+	// stHeld: its Registered event is being delivered (see goLive); only a
+	// release by ID (claimByID) can claim it (Info shows it as live).
+	stHeld = uint32(StateDetached + 2)
 )
 
 // reason records why a claimed entry is being released.
@@ -157,6 +160,21 @@ func (e *entry) claim(why reason, st uint32) bool {
 // incarnation inc.
 func (e *entry) claimInc(inc uint32, why reason, st uint32) bool {
 	if !e.sw.CompareAndSwap(uint64(inc)<<32|uint64(stLive), uint64(inc)<<32|uint64(st)) {
+		return false
+	}
+	e.reason = why
+	return true
+}
+
+// claimByID is claimInc for the releases by ID (Registry.Release,
+// ReleaseAsync, Detach), which may also claim a resource whose Registered
+// event is being delivered (stHeld): only the observer can know its ID
+// then, and may release it (goLive then leaves it to that release).
+func (e *entry) claimByID(inc uint32, why reason, st uint32) bool {
+	if e.claimInc(inc, why, st) {
+		return true
+	}
+	if !e.sw.CompareAndSwap(uint64(inc)<<32|uint64(stHeld), uint64(inc)<<32|uint64(st)) {
 		return false
 	}
 	e.reason = why

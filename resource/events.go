@@ -59,6 +59,19 @@ type Event struct {
 // emitted the event, and must not panic (on a worker that would crash the
 // program). A slow consumer should copy events into its own buffered
 // channel.
+//
+// Order: a resource's Registered event comes before any other event of
+// it. Until Observe returns for Registered, nothing can claim the resource
+// (a Shutdown, or the release of a resource it depends on, waits for it;
+// Reclaim, ReleaseMatching and timers pass it by) except a Release,
+// ReleaseAsync or Detach by its ID, which only the observer can know yet:
+// Observe may release it so. A registration with DependsOn that is
+// refused after its Registered event (a resource it depends on was
+// claimed meanwhile, or Shutdown began) is followed by Detached. When the
+// scheduler releases a resource after its dependents (ReleaseAsync,
+// expiry, leaks, Shutdown), each dependent's last event (Released, GaveUp)
+// is delivered before that resource's cleanup starts. So Observe must not
+// call Shutdown, which waits for what the event holds back.
 type Observer interface {
 	Observe(Event)
 }

@@ -35,7 +35,7 @@ func (in Info) Label(key string) (string, bool) {
 func (r *Registry) info(e *entry) Info {
 	in := Info{ID: e.id, Kind: e.kind, Priority: e.priority(), Size: e.size.Load(), State: State(e.st()),
 		Created: r.wall(e.born), Age: time.Duration(r.now() - e.born)}
-	if in.State == State(stNew) {
+	if in.State == State(stNew) || in.State == State(stHeld) {
 		in.State = StateLive
 	}
 	in.LastTouch = in.Created

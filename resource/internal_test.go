@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -167,5 +168,34 @@ func TestReclaimCandidateOrder(t *testing.T) {
 	want := []string{"normal-expired", "high-expired", "low-old-big", "low-old-small", "low-new", "normal", "high-old"}
 	if !slices.Equal(got, want) {
 		t.Errorf("order\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestBackoffNeverWraps: backoff(base, n) is drawn from [d/2, d] with
+// d = base·2^(n-1) (the doubling capped at 2^20), and d saturates at the
+// longest Duration instead of wrapping around to a negative delay (a retry
+// at once): RetryBackoff = 3h reaches it at the 21st retry.
+func TestBackoffNeverWraps(t *testing.T) {
+	tests := []struct {
+		base    time.Duration
+		attempt int
+		wantMin time.Duration
+	}{
+		{100 * time.Millisecond, 1, 50 * time.Millisecond},
+		{100 * time.Millisecond, 30, 100 * time.Millisecond << 19},
+		{3 * time.Hour, 20, 3 * time.Hour << 18},
+		{3 * time.Hour, 21, math.MaxInt64 / 2},
+		{3 * time.Hour, 40, math.MaxInt64 / 2},
+		{1 << 62, 2, 1 << 62},
+		{1 << 62, 3, math.MaxInt64 / 2},
+		{math.MaxInt64, 1, math.MaxInt64 / 2},
+		{math.MaxInt64, 5, math.MaxInt64 / 2},
+	}
+	for _, tc := range tests {
+		for range 50 {
+			if got := backoff(tc.base, tc.attempt); got < tc.wantMin {
+				t.Fatalf("backoff(%v, %d) = %v, want >= %v", tc.base, tc.attempt, got, tc.wantMin)
+			}
+		}
 	}
 }

@@ -28,8 +28,9 @@ type Options struct {
 	MaxAttempts int
 
 	// RetryBackoff is the delay before the first retry; it doubles for each
-	// further retry, with jitter (each delay is drawn from [d/2, d]).
-	// Default 100ms.
+	// further retry (20 times at most; a delay too long for a Duration is
+	// the longest Duration), with jitter (each delay is drawn from
+	// [d/2, d]). Default 100ms.
 	RetryBackoff time.Duration
 
 	// Leaks selects the leak detector's level. Default LeaksSampled.

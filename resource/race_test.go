@@ -150,9 +150,21 @@ func checkLost(t *testing.T, err error) {
 
 // TestRegisterDuringShutdown: registrations with dependencies race a
 // Shutdown. Every registration that succeeded is cleaned exactly once, in
-// dependency order; every one that failed is never cleaned.
+// dependency order; every one that failed is never cleaned. With an
+// observer (whose Registered event holds a new resource back from being
+// claimed, see Observer), each registered resource's events begin with
+// Registered and end with Released.
 func TestRegisterDuringShutdown(t *testing.T) {
-	r, err := resource.NewRegistry(&resource.Options{Workers: 4})
+	t.Run("observer=none", func(t *testing.T) { registerDuringShutdown(t, nil) })
+	t.Run("observer=recorder", func(t *testing.T) { registerDuringShutdown(t, &recorder{}) })
+}
+
+func registerDuringShutdown(t *testing.T, obs *recorder) {
+	o := &resource.Options{Workers: 4}
+	if obs != nil {
+		o.Observer = obs
+	}
+	r, err := resource.NewRegistry(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,6 +259,21 @@ func TestRegisterDuringShutdown(t *testing.T) {
 	}
 	if s := r.Stats(); s.Registered != uint64(len(ok)) || s.Succeeded != uint64(len(ok)) {
 		t.Errorf("Stats registered %d succeeded %d; want %d", s.Registered, s.Succeeded, len(ok))
+	}
+	if obs != nil {
+		events := map[resource.ID][]resource.EventType{}
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		for _, e := range obs.events {
+			if e.ID != 0 {
+				events[e.ID] = append(events[e.ID], e.Type)
+			}
+		}
+		for _, id := range okIDs {
+			if ev := events[id]; len(ev) != 2 || ev[0] != resource.Registered || ev[1] != resource.Released {
+				t.Errorf("events of %v: %v, want [registered released]", id, ev)
+			}
+		}
 	}
 	t.Logf("%d registered, %d refused", len(ok), len(failed))
 }

@@ -13,10 +13,11 @@ package resource
 //   - Only an entry released through its Guard's Release (e.recycle) that
 //     succeeded is recycled, by finish, in the critical section that takes
 //     it out of the table, while the registry runs, without an observer
-//     (events are emitted after finish), and only if nothing ever linked to
-//     it (links is nil: no dependent, no waiter). Whoever finishes it (the
-//     Guard's goroutine, or a worker after a hand-off) touches it no more,
-//     and its attempt context lives in the Guard, not in the entry.
+//     (finish emits its end event after taking it out of the table), and
+//     only if nothing ever linked to it (links is nil: no dependent, no
+//     waiter). Whoever finishes it (the Guard's goroutine, or a worker
+//     after a hand-off) touches it no more, and its attempt context lives
+//     in the Guard, not in the entry.
 //   - Each reuse bumps the incarnation in the state word. Code holding an
 //     entry it did not claim (a stale Guard, a lookup by ID, a snapshot)
 //     claims with claimInc and reads the entry's plain fields only under the
@@ -45,6 +46,9 @@ func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx u
 	}
 	e.run, e.ac, e.born = run, ac, born
 	e.setPlain(p)
+	if r.obs != nil { // with an observer no entry is recycled: e is new
+		e.setState(stHeld) // until announced (see goLive)
+	}
 	err := r.addLocked(sh, idx, e) // on failure e is dropped, not put back
 	inc, id := e.inc, e.id
 	sh.mu.Unlock()
@@ -53,13 +57,14 @@ func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx u
 	}
 	if r.obs != nil { // only this Guard's Release can recycle e: its fields stay
 		r.emit(Registered, e, 0, nil)
+		r.goLive(e)
 	}
 	return e, inc, id, nil
 }
 
 // recyclableLocked reports whether e, which its Guard has just released
 // successfully and finish has taken out of sh's table, may be recycled: no
-// observer will read it (events are emitted after finish), nothing ever
+// observer will read it (finish emits events after the removal), nothing ever
 // linked to it, the registry runs (so no Shutdown snapshot can hold it) and
 // sh has room.
 func (r *Registry) recyclableLocked(sh *shard, e *entry) bool {

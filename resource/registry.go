@@ -188,10 +188,13 @@ func (r *Registry) insert(e *entry, idx uint64) error {
 		if err := r.resolveDeps(e); err != nil {
 			return err
 		}
-		e.setState(stNew)
+		e.setState(stNew) // not claimable until linked (linkDeps)
+	} else if r.obs != nil {
+		e.setState(stHeld) // until announced (goLive)
 	}
 	if e.timed() { // its timers are due relative to its birth: exact
 		e.born = r.now()
+		e.x.touched.Store(e.born) // before it is published: Reclaim and Info read it
 	} else {
 		e.born = r.coarseNow() // see clock.go
 	}
@@ -206,15 +209,30 @@ func (r *Registry) insert(e *entry, idx uint64) error {
 		if err := r.linkDeps(e); err != nil {
 			return err
 		}
+	} else if r.obs != nil {
+		r.emit(Registered, e, 0, nil)
+		r.goLive(e)
 	}
 	if e.timed() {
-		e.x.touched.Store(e.born)
 		r.timers.addExpiry(e)
 	}
-	if r.obs != nil {
-		r.emit(Registered, e, 0, nil)
-	}
 	return nil
+}
+
+// goLive makes e live once its Registered event has been delivered: until
+// then it is in the table in state stHeld, where only a release by its ID
+// can claim it (the observer's own, see claimByID), so that no event of e
+// (Released, Expired, ...) reaches the observer before Registered. A
+// Shutdown that began meanwhile passed e by (it claims only live entries)
+// but waits for it: e is released as Shutdown would have.
+func (r *Registry) goLive(e *entry) {
+	held := uint64(e.inc)<<32 | uint64(stHeld)
+	if !e.sw.CompareAndSwap(held, uint64(e.inc)<<32|uint64(stLive)) {
+		return // released by ID meanwhile
+	}
+	if r.phase.Load() != int32(PhaseRunning) && e.claim(rsShutdown, stQueued) {
+		r.sched.enqueue(e)
+	}
 }
 
 // addLocked publishes e in sh (shard idx) and gives it its ID, unless
@@ -250,7 +268,8 @@ func (r *Registry) resolveDeps(e *entry) error {
 }
 
 // linkDeps makes e, which is in the table in state stNew (nobody can claim
-// it), a dependent of each resource it depends on, then makes it live.
+// it), a dependent of each resource it depends on, announces it (the
+// Registered event, see goLive), then makes it live.
 // Every resource that is released from then on sees e among its
 // dependents. If one of them was claimed before e could link to it, or
 // Shutdown began, registration fails and e is taken out again; a
@@ -265,7 +284,15 @@ func (r *Registry) linkDeps(e *entry) error {
 			break
 		}
 	}
-	e.setState(stLive)
+	announced := err == nil && r.obs != nil
+	if announced {
+		e.setState(stHeld) // a release by ID may claim it now (claimByID)
+		r.emit(Registered, e, 0, nil)
+		held := uint64(e.inc)<<32 | uint64(stHeld)
+		e.sw.CompareAndSwap(held, uint64(e.inc)<<32|uint64(stLive))
+	} else {
+		e.setState(stLive)
+	}
 	if err == nil {
 		for i, p := range e.x.deps {
 			if !p.liveAs(e.x.depIncs[i]) {
@@ -277,14 +304,16 @@ func (r *Registry) linkDeps(e *entry) error {
 	if err == nil && r.phase.Load() != int32(PhaseRunning) {
 		err = errShuttingDown()
 	}
-	if err != nil && !r.undoInsert(e) {
+	if err != nil && !r.undoInsert(e, announced) {
 		return nil // claimed meanwhile: it is released in order
 	}
 	return err
 }
 
-// undoInsert takes e out again; false if someone claimed it meanwhile.
-func (r *Registry) undoInsert(e *entry) bool {
+// undoInsert takes e out again; false if someone claimed it meanwhile. If
+// e was announced (its Registered event sent), a Detached event ends it:
+// its cleanup will not run.
+func (r *Registry) undoInsert(e *entry, announced bool) bool {
 	if !e.claim(rsExplicit, stDetached) {
 		return false
 	}
@@ -297,6 +326,9 @@ func (r *Registry) undoInsert(e *entry) bool {
 	sh.t.remove(s, e)
 	sh.registered--
 	sh.mu.Unlock()
+	if announced {
+		r.emit(Detached, e, 0, nil)
+	}
 	r.resume(e.markFinished(stDetached)) // a dependency may already wait for e
 	return true
 }
@@ -320,7 +352,7 @@ func (r *Registry) Release(ctx context.Context, id ID) error {
 	if e == nil {
 		return errNotFound(id)
 	}
-	if !e.claimInc(inc, rsExplicit, stRunning) {
+	if !e.claimByID(inc, rsExplicit, stRunning) {
 		return errReleased(id)
 	}
 	return r.releaseClaimed(ctx, e)
@@ -340,7 +372,7 @@ func (r *Registry) ReleaseAsync(id ID) error {
 // releaseAsync queues e if it is still the live incarnation inc of resource
 // id (id is passed in: a stale caller must not read a recycled entry).
 func (r *Registry) releaseAsync(e *entry, inc uint32, id ID, why reason) error {
-	if !e.claimInc(inc, why, stQueued) {
+	if !e.claimByID(inc, why, stQueued) {
 		return errReleased(id)
 	}
 	r.sched.enqueue(e)
@@ -382,13 +414,10 @@ func (r *Registry) Detach(id ID) error {
 // detach removes e, if it is still the live incarnation inc of resource id,
 // without running its cleanup.
 func (r *Registry) detach(e *entry, inc uint32, id ID) error {
-	if !e.claimInc(inc, rsExplicit, stDetached) {
+	if !e.claimByID(inc, rsExplicit, stDetached) {
 		return errReleased(id)
 	}
-	r.finish(e, stDetached, outDetached)
-	if r.obs != nil {
-		r.emit(Detached, e, 0, nil)
-	}
+	r.finish(e, stDetached, outDetached, Detached, 0, nil)
 	return nil
 }
 
@@ -402,10 +431,15 @@ const (
 )
 
 // finish removes e from the registry, counts its outcome, stores its final
-// state and resumes the entries that waited for it. It also cancels the
-// leak detector's runtime cleanup of a leak-watched entry, whatever ended
-// it (the Guard, the registry by ID, expiry, Reclaim, Shutdown).
-func (r *Registry) finish(e *entry, st uint32, out outcome) {
+// state, sends the event ev of its end and only then resumes the entries
+// that waited for it on the scheduler: a dependent's end event reaches the
+// observer before the scheduler starts the cleanup of what it depends on,
+// so events show the order in which the cleanups ran. (A Release waiting
+// for e is woken before the event: an observer that releases what e
+// depended on does not wait for itself.) It also cancels the leak
+// detector's runtime cleanup of a leak-watched entry, whatever ended it
+// (the Guard, the registry by ID, expiry, Reclaim, Shutdown).
+func (r *Registry) finish(e *entry, st uint32, out outcome, ev EventType, attempt int, err error) {
 	if e.leaky {
 		e.run.(leakWatched).stopLeakCheck()
 	}
@@ -437,7 +471,11 @@ func (r *Registry) finish(e *entry, st uint32, out outcome) {
 		sh.detached++
 	}
 	sh.mu.Unlock()
-	r.resume(e.markFinished(st))
+	w := e.markFinished(st)
+	if r.obs != nil {
+		r.emit(ev, e, attempt, err)
+	}
+	r.resume(w)
 }
 
 // resume tells the entries that waited for a finished entry that it is

@@ -281,9 +281,12 @@ func (r *Registry) noteRetry(e *entry) time.Duration {
 	return backoff(r.cfg.retryBackoff, int(e.attempts))
 }
 
-// backoff is base·2^(attempt-1), drawn uniformly from its upper half.
+// backoff is base·2^(attempt-1) (the doubling capped at 2^20), drawn
+// uniformly from its upper half. The product saturates at the longest
+// Duration (shlSat): wrapped around, it was negative and the retry ran at
+// once.
 func backoff(base time.Duration, attempt int) time.Duration {
-	d := base << min(attempt-1, 20)
+	d := time.Duration(shlSat(int64(base), uint(min(max(attempt-1, 0), 20))))
 	if d <= 0 {
 		return 0
 	}
@@ -310,10 +313,7 @@ func (r *Registry) succeed(e *entry, viaFallback bool) {
 	if viaFallback {
 		out = outFellBack
 	}
-	r.finish(e, stDone, out)
-	if r.obs != nil {
-		r.emit(Released, e, int(e.attempts), nil)
-	}
+	r.finish(e, stDone, out, Released, int(e.attempts), nil)
 }
 
 // giveUp records that e's cleanup failed for good and finishes e.
@@ -324,9 +324,6 @@ func (r *Registry) giveUp(e *entry, err error, fellBack bool) error {
 		ce.Panic, ce.Stack = pe.Value, pe.Stack
 	}
 	r.fails.add(ce, r.phase.Load() != int32(PhaseRunning))
-	r.finish(e, stDone, outFailed)
-	if r.obs != nil {
-		r.emit(GaveUp, e, int(e.attempts), ce)
-	}
+	r.finish(e, stDone, outFailed, GaveUp, int(e.attempts), ce)
 	return ce
 }

@@ -264,3 +264,15 @@ func addSat(at, d int64) int64 {
 	}
 	return math.MaxInt64
 }
+
+// shlSat returns d·2^n (d >= 0), or math.MaxInt64 if that is past the
+// range of an int64.
+func shlSat(d int64, n uint) int64 {
+	if n >= 63 || d > math.MaxInt64>>n {
+		if d == 0 {
+			return 0
+		}
+		return math.MaxInt64
+	}
+	return d << n
+}

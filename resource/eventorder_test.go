@@ -1,0 +1,249 @@
+package resource_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/patinox/memory/resource"
+)
+
+// gatedObserver records events; it holds the Registered event of kind
+// "gated" at its door until the test opens the gate, as a slow observer
+// (or a registering goroutine that is descheduled right after publishing
+// the resource) would.
+type gatedObserver struct {
+	entered chan struct{}
+	gate    chan struct{}
+	mu      sync.Mutex
+	events  []resource.Event
+}
+
+func (o *gatedObserver) Observe(e resource.Event) {
+	if e.Type == resource.Registered && e.Kind == "gated" {
+		close(o.entered)
+		<-o.gate
+	}
+	o.mu.Lock()
+	o.events = append(o.events, e)
+	o.mu.Unlock()
+}
+
+// gated returns the types of the events of kind "gated", in order.
+func (o *gatedObserver) gated() []resource.EventType {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []resource.EventType
+	for _, e := range o.events {
+		if e.Kind == "gated" {
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+// TestRegisteredIsFirstEvent: an observer that keeps the set of live
+// resources (add on Registered, delete on Released) must see a resource's
+// Registered before any other of its events, or it keeps a resource that
+// is gone forever. Nothing may release a resource before its Registered
+// event has been delivered: not ReleaseMatching, Reclaim, a TTL or
+// Shutdown, which all find resources in the live table, where a new one
+// appears before its registration returns.
+func TestRegisteredIsFirstEvent(t *testing.T) {
+	releasers := []struct {
+		name string
+		run  func(r *resource.Registry)
+	}{
+		{"ReleaseMatching", func(r *resource.Registry) {
+			_ = r.ReleaseMatching(context.Background(), func(resource.Info) bool { return true })
+		}},
+		{"Reclaim", func(r *resource.Registry) { _, _ = r.Reclaim(context.Background(), 0) }},
+		{"TTL", func(*resource.Registry) { advance(time.Hour) }},
+		{"Shutdown", func(r *resource.Registry) { _ = r.Shutdown(context.Background()) }},
+	}
+	forms := []string{"Register", "DependsOn", "Track"} // Track: LeaksOff with plain options (recycle.go's path)
+	for _, rel := range releasers {
+		for _, form := range forms {
+			deps := form == "DependsOn"
+			if form == "Track" && (rel.name == "Reclaim" || rel.name == "TTL") {
+				continue // needs options that are not plain
+			}
+			t.Run(rel.name+"/"+form, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					obs := &gatedObserver{entered: make(chan struct{}), gate: make(chan struct{})}
+					r := newRegistry(t, &resource.Options{Observer: obs, Leaks: resource.LeaksOff})
+					opts := []resource.Option{resource.WithKind("gated"), resource.Reclaimable(), resource.WithTTL(time.Minute)}
+					if deps {
+						opts = append(opts, resource.DependsOn(mustRegister(t, r, func(context.Context) error { return nil })))
+					}
+					var id resource.ID
+					var err error
+					done := make(chan struct{})
+					go func() {
+						defer close(done)
+						if form == "Track" {
+							var g *resource.Guard[int]
+							g, err = resource.Track(r, 1, func(context.Context, int) error { return nil }, resource.WithKind("gated"))
+							if err == nil {
+								id = g.ID()
+							}
+							return
+						}
+						id, err = r.Register(func(context.Context) error { return nil }, opts...)
+					}()
+					<-obs.entered
+					// The releaser runs while the event is held; it may
+					// wait for the new resource (a dependency of it is
+					// released after it; Shutdown waits for everything).
+					released := make(chan struct{})
+					go func() {
+						defer close(released)
+						rel.run(r)
+					}()
+					synctest.Wait()
+					close(obs.gate)
+					<-done
+					<-released
+					// DependsOn on a resource claimed while linking is
+					// refused (see the package's caveats).
+					if err != nil && !(deps && (errors.Is(err, resource.ErrReleased) || errors.Is(err, resource.ErrShuttingDown))) {
+						t.Fatalf("Register: %v", err)
+					}
+					if err := r.Shutdown(context.Background()); err != nil {
+						t.Fatalf("Shutdown: %v", err)
+					}
+					// A registration refused after its Registered event
+					// ends with Detached (its cleanup never runs).
+					end := resource.Released
+					if err != nil {
+						end = resource.Detached
+					}
+					got := obs.gated()
+					if len(got) < 2 || got[0] != resource.Registered || !slices.Contains(got, end) {
+						t.Errorf("events of %v (Register err %v): %v; want Registered first, then %v", id, err, got, end)
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestDependentReleasedEventFirst: when the scheduler releases a resource
+// after its dependents (ReleaseAsync, Shutdown), a dependent's Released
+// event is delivered before the resource it depends on is cleaned up (and
+// so before that one's Released), whatever workers run them, so that the
+// events (and SlogObserver's log) show the order the cleanups ran in.
+func TestDependentReleasedEventFirst(t *testing.T) {
+	for _, how := range []string{"ReleaseAsync", "Shutdown"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				entered, gate := make(chan struct{}), make(chan struct{})
+				rec := &recorder{}
+				obs := resource.ObserverFunc(func(e resource.Event) {
+					if e.Type == resource.Released && e.Kind == "child" {
+						close(entered)
+						<-gate
+					}
+					rec.Observe(e)
+				})
+				r, err := resource.NewRegistry(&resource.Options{Workers: 4, Observer: obs})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var parentCleaned atomic.Bool
+				parent := mustRegister(t, r, func(context.Context) error { parentCleaned.Store(true); return nil }, resource.WithKind("parent"))
+				mustRegister(t, r, func(context.Context) error { return nil }, resource.WithKind("child"), resource.DependsOn(parent))
+				shut := make(chan error, 1)
+				switch how {
+				case "Shutdown":
+					go func() { shut <- r.Shutdown(context.Background()) }()
+				case "ReleaseAsync":
+					mustOK(t, r.ReleaseAsync(parent))
+				}
+				<-entered
+				synctest.Wait()
+				if parentCleaned.Load() || rec.count(resource.Released) != 0 {
+					t.Errorf("while the child's Released event is delivered: parent cleaned %v, %d Released events; want false, 0",
+						parentCleaned.Load(), rec.count(resource.Released))
+				}
+				close(gate)
+				if how == "Shutdown" {
+					mustOK(t, <-shut)
+				}
+				mustOK(t, r.Shutdown(context.Background()))
+				var kinds []string
+				for _, e := range rec.of(resource.Released) {
+					kinds = append(kinds, e.Kind)
+				}
+				if !slices.Equal(kinds, []string{"child", "parent"}) {
+					t.Errorf("Released events of %v, want [child parent]", kinds)
+				}
+			})
+		})
+	}
+}
+
+// TestReleaseByIDDuringRegistered: while a resource's Registered event is
+// delivered nothing else can claim it, but the observer itself may release
+// it by its ID (as a test that injects a release racing a registration
+// does): the release runs the cleanup once, and the registration still
+// succeeds.
+func TestReleaseByIDDuringRegistered(t *testing.T) {
+	for _, form := range []string{"Register", "DependsOn", "Track"} {
+		t.Run(form, func(t *testing.T) {
+			var r *resource.Registry
+			released := make(chan error, 1)
+			obs := resource.ObserverFunc(func(e resource.Event) {
+				if e.Type == resource.Registered && e.Kind == "gated" {
+					released <- r.Release(context.Background(), e.ID)
+				}
+			})
+			r = newRegistry(t, &resource.Options{Observer: obs, Leaks: resource.LeaksOff})
+			var calls atomic.Int32
+			cleanup := func(context.Context) error { calls.Add(1); return nil }
+			var err error
+			switch form {
+			case "Register":
+				_, err = r.Register(cleanup, resource.WithKind("gated"))
+			case "DependsOn":
+				dep := mustRegister(t, r, func(context.Context) error { return nil })
+				_, err = r.Register(cleanup, resource.WithKind("gated"), resource.DependsOn(dep))
+			case "Track":
+				_, err = resource.Track(r, 0, func(ctx context.Context, _ int) error { return cleanup(ctx) }, resource.WithKind("gated"))
+			}
+			mustOK(t, err)
+			if err := <-released; err != nil || calls.Load() != 1 {
+				t.Errorf("Release by ID in the Registered event = %v, cleanup ran %d times; want nil, 1", err, calls.Load())
+			}
+		})
+	}
+}
+
+// TestNewIdleResourceLooksJustTouched: a resource with an idle timeout is
+// in the table (Info, All, Reclaim's candidates) from the instant it is
+// published; its last touch must already be its birth then, not the
+// registry's epoch (which made it look idle since the registry began:
+// Reclaim's least recently used, or already expired). The observer looks
+// at it in its Registered event.
+func TestNewIdleResourceLooksJustTouched(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r *resource.Registry
+		var got resource.Info
+		obs := resource.ObserverFunc(func(e resource.Event) {
+			if e.Type == resource.Registered {
+				got, _ = r.Info(e.ID)
+			}
+		})
+		r = newRegistry(t, &resource.Options{Observer: obs})
+		advance(time.Hour)
+		mustRegister(t, r, func(context.Context) error { return nil }, resource.WithIdleTimeout(time.Minute))
+		if !got.LastTouch.Equal(got.Created) {
+			t.Errorf("Info in the Registered event: LastTouch %v, Created %v; want equal", got.LastTouch, got.Created)
+		}
+	})
+}
