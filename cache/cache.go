@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -118,6 +119,11 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 	if p == nil {
 		p = TinyLFU()
 	}
+	ev := p.NewEvictor(o.capacity())
+	if ev == nil {
+		// The first Set would panic holding the maintenance lock.
+		return nil, errors.New("cache: Options.Policy.NewEvictor returned nil")
+	}
 	c := &Cache[K, V]{
 		stripes:  newStripes(),
 		hash:     newHasher[K](),
@@ -128,7 +134,7 @@ func New[K comparable, V any](o *Options[K, V]) (*Cache[K, V], error) {
 		epoch:    time.Now(),
 		capacity: o.capacity(),
 		byWeight: o.MaxWeight > 0,
-		ev:       p.NewEvictor(o.capacity()),
+		ev:       ev,
 	}
 	if w, ok := c.ev.(interface{ Weighted() }); ok && c.byWeight {
 		w.Weighted() // see Evictor: a weight capacity is not an entry count
@@ -249,8 +255,10 @@ func (c *Cache[K, V]) peek(k K) (V, bool) {
 // Set stores v for k with the default expiry (Options.TTL or
 // ExpireAfterAccess), replacing any previous value (OnEvict gets it with
 // Reason Replaced). When Set returns, the cache is within its bound: any
-// eviction it required has happened. Set on a closed cache does nothing, nor
-// does Set of a key that is not equal to itself (a floating-point NaN).
+// eviction it required has happened. Set on a closed cache stores nothing
+// (with Options.Registry, it releases a value holding a resource: the
+// cache owns it), nor does Set of a key that is not equal to itself (a
+// floating-point NaN).
 func (c *Cache[K, V]) Set(k K, v V) {
 	c.set(k, v, c.ttl+c.idle)
 }
@@ -274,7 +282,7 @@ func (c *Cache[K, V]) set(k K, v V, ttl int64) {
 			return
 		}
 	}
-	if pending := c.insert(k, v, h, ttl); len(pending) > 0 {
+	if pending, _ := c.insert(k, v, h, ttl); len(pending) > 0 {
 		c.notify(pending)
 	}
 }
@@ -283,32 +291,40 @@ func (c *Cache[K, V]) set(k K, v V, ttl int64) {
 // the removals to report and the value a fast-path replacement replaced,
 // if replaced, for announce to report once no lock is held. (Set spells
 // the same steps out: one call less on its fast path.)
-func (c *Cache[K, V]) store(k K, v V, ttl int64) (pending []removal[K, V], old V, replaced bool) {
+func (c *Cache[K, V]) store(k K, v V, ttl int64) (pending []removal[K, V], old V, replaced bool, err error) {
 	if k != k {
-		return nil, old, false
+		return nil, old, false, nil
 	}
 	h := c.hash(k)
 	if c.fastReplace {
 		if old, ok := c.replace(k, v, h, ttl); ok {
-			return nil, old, true
+			return nil, old, true, nil
 		}
 	}
-	return c.insert(k, v, h, ttl), old, false
+	pending, err = c.insert(k, v, h, ttl)
+	return pending, old, false, err
 }
 
 // insert stores v for k (hash h) under the maintenance lock, registering
-// it first if it holds a resource, and returns the removals to report.
-func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) []removal[K, V] {
+// it first if it holds a resource, and returns the removals to report. An
+// error reports that v, which holds a resource, was not stored but
+// released: the registry refused it, the cache is closed, or the registry
+// released it before it could be stored.
+func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], error) {
 	w := int64(1)
 	if c.weigher != nil {
 		w = max(c.weigher(k, v), 0)
 	}
-	rec := c.tracker.track(v, w)
+	rec, err := c.tracker.track(v, w)
+	if err != nil {
+		c.refuse(v)
+		return nil, err
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		c.tracker.release(idOf(rec)) // not stored: the cache owned it
-		return nil
+		return nil, ErrClosed
 	}
 	pending := c.setLocked(k, v, h, w, ttl, rec)
 	if rec != nil && rec.gone {
@@ -316,9 +332,10 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) []removal[K, V] {
 		// entry): it leaves again, as if released just after.
 		pending = c.forgetLocked(rec.id, pending)
 		c.publishLocked()
+		err = errReleasedBeforeStored
 	}
 	c.mu.Unlock()
-	return pending
+	return pending, err
 }
 
 // announce runs the callbacks of a store of k: OnEvict for the value a
@@ -361,8 +378,9 @@ func (c *Cache[K, V]) Len() int { return int(c.count0.Load()) }
 // MaxWeight). It is safe for concurrent use and does not lock.
 func (c *Cache[K, V]) Weight() int64 { return c.weight0.Load() }
 
-// Clear removes every entry; OnEvict gets each with Reason Deleted and
-// tracked values are released.
+// Clear removes every entry; OnEvict gets each with Reason Deleted (or
+// Expired if it had expired) and tracked values are released. A load
+// running meanwhile stores its value after Clear (see GetOrLoad).
 func (c *Cache[K, V]) Clear() {
 	c.mu.Lock()
 	pending := c.clearLocked()

@@ -63,6 +63,7 @@ func TestOptionsValidation(t *testing.T) {
 		{"release priority too high", &Options[int, int]{MaxEntries: 1, ReleasePriority: resource.Critical + 1}, "ReleasePriority must be"},
 		{"negative release priority", &Options[int, int]{MaxEntries: 1, ReleasePriority: -1}, "ReleasePriority must be"},
 		{"ok release priority", &Options[int, int]{MaxEntries: 1, ReleasePriority: resource.Critical}, ""},
+		{"policy without evictor", &Options[int, int]{MaxEntries: 1, Policy: policyFunc(func(int64) Evictor { return nil })}, "Options.Policy.NewEvictor returned nil"},
 		{"ok entries", &Options[int, int]{MaxEntries: 1}, ""},
 		{"ok weight", &Options[int, int]{MaxWeight: 5, Weigher: w, Policy: LFU()}, ""},
 	}

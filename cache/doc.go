@@ -59,9 +59,15 @@
 // value) with a Reason, after the locks are released, so it may call back
 // into the cache. With Options.Registry, values that are io.Closer or
 // Cleaner are registered in the resource registry when set and released
-// through its scheduler when they leave the cache; values the registry
-// releases on its own (Reclaim, Shutdown) leave the cache with Reason
-// Pressure.
+// through its scheduler when they leave the cache (a value the registry
+// refuses, as it does once it shuts down, is closed at once and not
+// stored); values the registry releases on its own (Reclaim,
+// ReleaseMatching, Shutdown) leave the cache with Reason Pressure. Only
+// values with a known size (a Weigher's weight > 0, taken as bytes) are
+// Reclaimable: the registry's Reclaim, which releases resources until
+// their sizes reach a target, would otherwise release every sizeless value
+// on its way, emptying the cache for one signal. An entry-bounded cache
+// gives memory back through Options.Pressure instead.
 //
 // # Memory pressure
 //
@@ -92,9 +98,13 @@
 //   - The timer wheel's resolution is about one second: OnEvict(Expired) may
 //     come up to ≈1 s after the deadline (Get already misses at the deadline).
 //     Len counts expired entries not yet collected.
-//   - GetOrLoad does not lock the key against Set or Delete: a load that
-//     finishes after a concurrent Set of the same key overwrites it. A loader
-//     must not call GetOrLoad for its own key (it would wait for itself).
+//   - GetOrLoad does not lock the key against Set, Delete or Clear: a load
+//     that finishes after a concurrent Set of the same key overwrites it, and
+//     a load that started before a Delete of its key or a Clear stores its
+//     (possibly stale) value after it (Caffeine leaves invalidateAll during
+//     a load undefined). To drop such values too, Delete or Clear once the
+//     loads have returned. A loader must not call GetOrLoad for its own key
+//     (it would wait for itself).
 //   - Values are returned by copy of V: mutating a pointed-to value is not
 //     seen by the cache's Weigher.
 //   - With Options.Registry the cache owns tracked values, and releases one
@@ -103,6 +113,9 @@
 //     evicts it meanwhile (or GetOrLoad's own store did not keep it). Where
 //     that matters, cache handles whose cleanup waits for their users (a
 //     reference count).
+//   - Registry.Reclaim never takes values of a MaxEntries cache (nor of
+//     weight 0): they have no size to count against its target. Use
+//     Options.Pressure (or ResizeForPressure) for such a cache.
 //   - Memory is given back when the cache shrinks only once at most half
 //     of its slots (at least 2048) hold entries: then the entries above the
 //     first Len slots move down and every per-slot structure is cut to Len

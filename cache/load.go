@@ -41,7 +41,9 @@ func (l *loader[K, V]) close() {
 }
 
 // GetOrLoad returns the value for k, calling load on a miss and storing its
-// result (with the default expiry) before returning it.
+// result (with the default expiry) before returning it. The key is not
+// locked against other writes: the store overwrites a value Set meanwhile,
+// and stores after a Delete or Clear that came during the load.
 //
 // At most one load per key runs at a time: callers that miss while a load of
 // k is running wait for it and share its result, error included. Errors are
@@ -53,8 +55,15 @@ func (l *loader[K, V]) close() {
 // values but not its cancellation or deadline, so that one caller giving up
 // does not fail the others: a caller whose ctx ends returns ctx.Err() at once
 // while the load goes on and its result is still stored. Close cancels the
-// loads' context and waits for them; GetOrLoad on a closed cache returns
-// ErrClosed. load must honour its context or finish on its own.
+// loads' context and waits for them (a load that then fails fails with an
+// error matching ErrClosed, and its own); GetOrLoad on a closed cache returns
+// ErrClosed. A loaded value that holds a resource (Options.Registry) and
+// cannot be stored, because Close came first (ErrClosed), the registry
+// refused it (resource.ErrShuttingDown) or released it before the store
+// (resource.ErrReleased), is released, never handed out: GetOrLoad fails
+// with an error matching the one in parentheses. load must honour its
+// context or finish on its own, and must not call Close (Close would wait
+// for it).
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, k K, load func(ctx context.Context, k K) (V, error)) (V, error) {
 	if v, ok := c.Get(k); ok {
 		return v, nil
@@ -126,9 +135,17 @@ func (c *Cache[K, V]) runLoad(ctx context.Context, k K, cl *call[V], load func(c
 	c.loadNanos.Add(uint64(time.Since(start)))
 	if cl.err == nil {
 		c.loadOK.Add(1)
-		pending, old, replaced = c.store(k, cl.val, c.ttl+c.idle)
+		var err error
+		if pending, old, replaced, err = c.store(k, cl.val, c.ttl+c.idle); err != nil {
+			// v was released instead of stored: the caller must not get it.
+			var zero V
+			cl.val, cl.err = zero, err
+		}
 	} else {
 		c.loadErr.Add(1)
+		if l.closing.Err() != nil { // Close cancelled the load (or came as it failed)
+			cl.err = fmt.Errorf("%w: load: %w", ErrClosed, cl.err)
+		}
 	}
 }
 

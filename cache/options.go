@@ -48,11 +48,14 @@ type Options[K comparable, V any] struct {
 	// MaxWeight bounds the total weight of the entries, as given by Weigher
 	// (required with MaxWeight). Weigher is called outside locks, once per
 	// Set; negative weights count as 0. An entry heavier than MaxWeight is
-	// evicted (Reason Capacity) as soon as it is set.
+	// evicted (Reason Capacity) as soon as it is set. It must not panic: a
+	// panic reaches the caller of Set, but crashes the process when raised
+	// storing a loaded value (on GetOrLoad's load goroutine).
 	MaxWeight int64
 	Weigher   func(K, V) int64
 
-	// Policy chooses victims; nil means TinyLFU().
+	// Policy chooses victims; nil means TinyLFU(). New fails if its
+	// NewEvictor returns nil.
 	Policy Policy
 
 	// TTL is the default time to live of entries set by Set or GetOrLoad
@@ -71,18 +74,29 @@ type Options[K comparable, V any] struct {
 	// removed it released its locks, on that operation's goroutine (or the
 	// expiry timer's). It may call back into the cache. It must not panic: a
 	// panic reaches the caller of the operation (after the removed values are
-	// released), or crashes the process when raised on the timer's goroutine.
+	// released), or crashes the process when raised on the timer's goroutine
+	// or on a load's (the store of GetOrLoad's loaded value).
 	OnEvict func(key K, value V, why Reason)
 
 	// Registry, if set, makes eviction resource-aware: every value that is an
 	// io.Closer or a Cleaner is registered in it when set (kind "cache-value",
-	// priority ReleasePriority, Reclaimable, size = its weight when > 1) and
-	// released through the registry's scheduler when it leaves the cache for
-	// any reason, Close and Clear included. The cache then owns such values:
-	// do not close them yourself. A value the registry releases on its own
+	// priority ReleasePriority) and released through the registry's
+	// scheduler when it leaves the cache for any reason, Close and Clear
+	// included. The cache then owns such values: do not close them yourself.
+	// Only a value with a known size, a Weigher's weight > 0, is registered
+	// Reclaimable, with its weight as its size (Registry.Reclaim counts it
+	// as that many bytes: weigh in bytes). Values of a MaxEntries cache, and
+	// of weight 0, are not: Reclaim releases resources until their sizes
+	// reach its target, and would release every such value, freeing 0
+	// bytes each, before getting anywhere; set Pressure to have such a
+	// cache give memory back. A value the registry releases on its own
 	// (Reclaim under memory pressure, ReleaseMatching, Shutdown) leaves the
 	// cache with Reason Pressure, under every key that held it, even when
-	// the release overtakes the Set storing it. A value is
+	// the release overtakes the Set storing it. A value holding a resource
+	// that the registry refuses to register (once it shuts down, or when
+	// its table is full) is not stored, since nothing could release it, and
+	// is closed at once on the caller's goroutine (the load's, for
+	// GetOrLoad), as a closed cache releases what it is given. A value is
 	// registered once however many keys hold it (equal comparable values,
 	// typically one pointer, are the same resource) and released when the
 	// last of its entries leaves. Values that are not comparable are

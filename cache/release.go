@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"reflect"
 	"slices"
@@ -30,6 +31,7 @@ const noRelease releaseID = 0
 type tracker[K comparable, V any] struct {
 	reg      *resource.Registry // nil: tracking off
 	opts     []resource.Option
+	sized    bool                        // a Weigher gives values their size (see track)
 	dynamic  bool                        // V is an interface type: check each value
 	onForget func(*registration, V) bool // see Cache.forget
 
@@ -37,6 +39,11 @@ type tracker[K comparable, V any] struct {
 	holders map[releaseID][]uint32 // the slots holding each registration
 	byValue map[any]releaseID      // the registration of each comparable tracked value
 	valueOf map[releaseID]any      // the inverse of byValue
+
+	// registered, if set (by tests), is called by track with each new
+	// registration before the Set stores the value: where the registry may
+	// release it on its own first.
+	registered func(releaseID)
 }
 
 var (
@@ -56,7 +63,8 @@ func (t *tracker[K, V]) init(o *Options[K, V], forget func(*registration, V) boo
 	t.reg = o.Registry
 	t.dynamic = !implements
 	t.onForget = forget
-	t.opts = []resource.Option{resource.WithPriority(o.ReleasePriority), resource.WithKind("cache-value"), resource.Reclaimable()}
+	t.sized = o.Weigher != nil
+	t.opts = []resource.Option{resource.WithPriority(o.ReleasePriority), resource.WithKind("cache-value")}
 }
 
 // cleanupOf returns v's cleanup, or nil if v holds no resource.
@@ -94,18 +102,27 @@ func idOf(rec *registration) releaseID {
 	return rec.id
 }
 
-// track registers v if it holds a resource and returns its registration
-// (nil if v is not tracked). Called with no lock held (the registry may
-// call observers).
-func (t *tracker[K, V]) track(v V, w int64) *registration {
+// track registers v, of weight w, if it holds a resource and returns its
+// registration (nil if v is not tracked). An error reports that v holds a
+// resource the registry would not register (it is shutting down, or
+// full): v must not be stored (see Cache.refuse). Called with no lock held
+// (the registry may call observers).
+//
+// Only a value whose size is known, a Weigher's weight > 0, is registered
+// Reclaimable, with that size: Registry.Reclaim releases resources until
+// their sizes reach its target, and values of size 0 would all be released
+// on the way without counting (one memory-pressure signal would empty the
+// cache). The others are released by eviction, ReleaseMatching, Shutdown,
+// or the cache's own pressure reaction (Options.Pressure).
+func (t *tracker[K, V]) track(v V, w int64) (rec *registration, err error) {
 	if t.reg == nil {
-		return nil
+		return nil, nil
 	}
 	clean := cleanupOf(v)
 	if clean == nil {
-		return nil
+		return nil, nil
 	}
-	rec := &registration{}
+	rec = &registration{}
 	forget := t.onForget
 	cleanup := func(ctx context.Context) error {
 		if !forget(rec, v) { // the value leaves the cache first
@@ -114,15 +131,18 @@ func (t *tracker[K, V]) track(v V, w int64) *registration {
 		return clean(ctx)
 	}
 	opts := t.opts
-	if w > 1 {
-		opts = append(opts[:len(opts):len(opts)], resource.WithSize(w))
+	if t.sized && w > 0 {
+		opts = append(opts[:len(opts):len(opts)], resource.Reclaimable(), resource.WithSize(w))
 	}
 	id, err := t.reg.Register(cleanup, opts...)
-	if err != nil {
-		return nil // shutting down: the value is cached untracked
+	if err != nil { // shutting down (or full): nothing could release v
+		return nil, fmt.Errorf("cache: value not stored: %w", err)
 	}
 	rec.id = id
-	return rec
+	if t.registered != nil {
+		t.registered(id)
+	}
+	return rec, nil
 }
 
 // adopt records that slot s now holds v, freshly registered as rec (or
@@ -277,3 +297,23 @@ func same[V any](a, b V) bool {
 	kb, ok := identity(b)
 	return ok && ka == kb
 }
+
+// refuse disposes of v, a value holding a resource that the registry
+// refused to register (it is shutting down, or full): cached untracked, v would
+// never be released, since its user leaves that to the cache. So v is not
+// stored, as by a closed cache, and is cleaned up now, on the caller's
+// goroutine (an error has nowhere to go), unless an entry still holds it
+// under an earlier registration, whose release (by the shutdown) closes
+// it. Called with no lock held.
+func (c *Cache[K, V]) refuse(v V) {
+	c.mu.Lock()
+	held := c.tracker.tracks(v)
+	c.mu.Unlock()
+	if !held {
+		_ = cleanupOf(v)(context.Background())
+	}
+}
+
+// errReleasedBeforeStored is the error of a load whose value the registry
+// released (Shutdown, ReleaseMatching) before it could be stored.
+var errReleasedBeforeStored = fmt.Errorf("cache: the registry released the value before it was stored: %w", resource.ErrReleased)

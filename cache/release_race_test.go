@@ -12,24 +12,25 @@ import (
 	"github.com/patinox/memory/resource"
 )
 
-// releaseOnRegister is a registry Observer that, once armed, releases the
-// next value the cache registers at once, on the registering goroutine:
+// releaseOnRegister, called by the cache (tracker.registered) with each
+// registration it makes, records it and, once armed, releases the next one
+// at once, on the registering goroutine, before the Set stores the value:
 // the registry's own release (Reclaim, ReleaseMatching, Shutdown on
-// another goroutine) winning the race against the Set that registered the
-// value, before the Set has stored it.
+// another goroutine) winning the race against the Set that registered it.
+// (A registry Observer cannot do this: the registry makes a resource
+// claimable only once Observe has returned for its Registered event.)
 type releaseOnRegister struct {
 	reg   *resource.Registry
 	armed atomic.Bool
 	last  atomic.Uint64 // the last ID registered
 }
 
-func (o *releaseOnRegister) Observe(e resource.Event) {
-	if e.Type != resource.Registered || e.Kind != "cache-value" {
-		return
-	}
-	o.last.Store(uint64(e.ID))
+func (o *releaseOnRegister) registered(id releaseID) {
+	o.last.Store(uint64(id))
 	if o.armed.CompareAndSwap(true, false) {
-		_ = o.reg.Release(context.Background(), e.ID)
+		if err := o.reg.Release(context.Background(), id); err != nil {
+			panic(err) // the test would not test what it says
+		}
 	}
 }
 
@@ -96,12 +97,11 @@ func TestRegistryReleaseRacesSet(t *testing.T) {
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				obs := &releaseOnRegister{}
-				reg, err := resource.NewRegistry(&resource.Options{Observer: obs})
+				reg, err := resource.NewRegistry(nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				obs.reg = reg
+				obs := &releaseOnRegister{reg: reg}
 				var mu sync.Mutex
 				var got []evicted
 				var c *Cache[string, *conn]
@@ -117,6 +117,7 @@ func TestRegistryReleaseRacesSet(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				c.tracker.registered = obs.registered
 				v := &conn{name: "v"}
 				tt.run(c, obs, v)
 				synctest.Wait()

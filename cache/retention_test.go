@@ -107,9 +107,17 @@ var removalEnds = []removalEnd{
 		synctest.Wait()
 		evictByInserts(c, e) // if key 1 was the survivor (then Reason Capacity)
 	}},
-	{name: "Registry.Reclaim", want: []cache.Reason{cache.Pressure}, registry: true, end: func(t *testing.T, _ *cache.Cache[int, *rval], _ *evictions, r *resource.Registry, _ *pressure.Monitor) {
-		_, err := r.Reclaim(context.Background(), 1<<40)
-		mustOK(t, err)
+	{name: "Registry.Reclaim", want: []cache.Reason{cache.Pressure}, registry: true,
+		opts: func(o *cache.Options[int, *rval]) { // only values with a size are Reclaimable
+			o.MaxEntries, o.MaxWeight, o.Weigher = 0, 4, func(int, *rval) int64 { return 1 }
+		},
+		end: func(t *testing.T, _ *cache.Cache[int, *rval], _ *evictions, r *resource.Registry, _ *pressure.Monitor) {
+			_, err := r.Reclaim(context.Background(), 1<<40)
+			mustOK(t, err)
+			synctest.Wait()
+		}},
+	{name: "Registry.ReleaseMatching", want: []cache.Reason{cache.Pressure}, registry: true, end: func(t *testing.T, _ *cache.Cache[int, *rval], _ *evictions, r *resource.Registry, _ *pressure.Monitor) {
+		mustOK(t, r.ReleaseMatching(context.Background(), func(i resource.Info) bool { return i.Kind == "cache-value" }))
 		synctest.Wait()
 	}},
 }

@@ -25,25 +25,30 @@ func TestSharedValuesModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		op := rapid.Custom(func(t *rapid.T) sharedOp {
 			return sharedOp{
-				kind: rapid.SampledFrom([]string{"Set", "Set", "Set", "Delete", "Clear", "Reclaim"}).Draw(t, "kind"),
+				kind: rapid.SampledFrom([]string{"Set", "Set", "Set", "Delete", "Clear", "Reclaim", "ReleaseMatching"}).Draw(t, "kind"),
 				key:  rapid.IntRange(0, 5).Draw(t, "key"),
 				val:  rapid.IntRange(0, 3).Draw(t, "val"),
 			}
 		})
 		ops := rapid.SliceOfN(op, 1, 60).Draw(rt, "ops")
 		p := rapid.SampledFrom([]Policy{nil, LRU(), LFU()}).Draw(rt, "policy") // nil: TinyLFU
+		weighted := rapid.Bool().Draw(rt, "weighted")                          // values have a size: Reclaim takes them
 		var failure string
-		synctest.Test(t, func(t *testing.T) { failure = runSharedModel(t, p, ops) })
+		synctest.Test(t, func(t *testing.T) { failure = runSharedModel(t, p, weighted, ops) })
 		if failure != "" {
 			rt.Fatal(failure)
 		}
 	})
 }
 
-func runSharedModel(t *testing.T, p Policy, ops []sharedOp) string {
+func runSharedModel(t *testing.T, p Policy, weighted bool, ops []sharedOp) string {
 	reg := newRegistry(t)
 	defer func() { _ = reg.Shutdown(context.Background()) }() // idempotent: for early returns
-	c, err := New(&Options[int, *conn]{MaxEntries: 4, Registry: reg, Policy: p})
+	o := &Options[int, *conn]{MaxEntries: 4, Registry: reg, Policy: p}
+	if weighted {
+		o.MaxEntries, o.MaxWeight, o.Weigher = 0, 4, func(int, *conn) int64 { return 1 }
+	}
+	c, err := New(o)
 	if err != nil {
 		return err.Error()
 	}
@@ -94,6 +99,16 @@ func runSharedModel(t *testing.T, p Policy, ops []sharedOp) string {
 		case "Reclaim":
 			if _, err := reg.Reclaim(context.Background(), 0); err != nil {
 				return fmt.Sprintf("step %d: Reclaim: %v", step, err)
+			}
+			if n := c.Len(); weighted && n != 0 {
+				return fmt.Sprintf("step %d: Reclaim of every sized value left %d entries", step, n)
+			}
+		case "ReleaseMatching":
+			if err := reg.ReleaseMatching(context.Background(), isCacheValue); err != nil {
+				return fmt.Sprintf("step %d: ReleaseMatching: %v", step, err)
+			}
+			if n := c.Len(); n != 0 {
+				return fmt.Sprintf("step %d: ReleaseMatching of every value left %d entries", step, n)
 			}
 		}
 		if f := check(step); f != "" {
