@@ -10,14 +10,17 @@ import (
 
 // Close is Pool.Close (and a Keyed sub-pool's).
 func (p *core[T]) Close(ctx context.Context) error {
-	err, first := p.close(ctx)
+	err, first := p.close(ctx, false)
 	if !first {
+		p.awaitDone(ctx)
 		return ErrClosed
 	}
 	return errors.Join(err, p.unregister(ctx))
 }
 
-func (p *core[T]) close(ctx context.Context) (error, bool) {
+// close closes p (first: its first call). fromRegistry: the registry's
+// cleanup of the pool calls it.
+func (p *core[T]) close(ctx context.Context, fromRegistry bool) (err error, first bool) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -60,6 +63,9 @@ func (p *core[T]) close(ctx context.Context) (error, bool) {
 	}
 	p.leaks.close()
 	p.wg.Wait()
+	if err := p.awaitRegistryDestroys(ctx, fromRegistry); err != nil {
+		errs = append(errs, err)
+	}
 	p.mu.Lock()
 	errs = append(errs, p.closeErrs...)
 	p.closeErrs = nil
@@ -67,7 +73,34 @@ func (p *core[T]) close(ctx context.Context) (error, bool) {
 	if p.onClosed != nil {
 		p.onClosed()
 	}
+	close(p.done)
 	return errors.Join(errs...), true
+}
+
+// awaitClosed waits until the Close that someone else began (the registry)
+// has finished. If ctx ends first, it destroys the connections still
+// leased, as that Close does when its own context ends, and reports them.
+func (p *core[T]) awaitClosed(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+	}
+	var err error
+	if n := p.forceClose(context.WithoutCancel(ctx)); n > 0 {
+		err = fmt.Errorf("pool: close: %d leases still in use when the context ended (their connections were destroyed): %w", n, ctxErr(ctx))
+	}
+	<-p.done
+	return err
+}
+
+// awaitDone waits until the close that someone else began (the registry,
+// a concurrent Close) has finished, or ctx ends.
+func (p *core[T]) awaitDone(ctx context.Context) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+	}
 }
 
 // isClosed reports whether p's Close has begun.
@@ -77,7 +110,8 @@ func (p *core[T]) isClosed() bool {
 	return p.closed
 }
 
-// forceClose destroys the connections still leased and returns how many.
+// forceClose destroys the connections still leased and returns how many;
+// a Close waiting for them goes on.
 func (p *core[T]) forceClose(ctx context.Context) int {
 	var forced []*conn[T]
 	p.mu.Lock()
@@ -87,7 +121,10 @@ func (p *core[T]) forceClose(ctx context.Context) int {
 			forced = append(forced, p.retireLocked(c, Closed))
 		}
 	}
-	p.drained = nil
+	if p.drained != nil {
+		close(p.drained)
+		p.drained = nil
+	}
 	p.mu.Unlock()
 	for _, c := range forced {
 		p.runDestroy(ctx, c)

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,7 +17,10 @@ func (p *core[T]) fillLocked() {
 	if p.closed {
 		return
 	}
-	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating - p.checking
+	// Connections out for a background check come back unless it fails:
+	// they count towards MinIdle, but waiters do not wait for a check
+	// (which may stall on a half-open connection).
+	need := p.waiters.Len() + max(p.o.MinIdle-p.checking, 0) - len(p.idle) - p.creating
 	n := min(need, p.capLocked()-p.size)
 	if n <= 0 {
 		return
@@ -62,14 +66,18 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 	v, err := p.create(ctx)
 	cancel()
 	var c *conn[T]
+	var lost error // destroying a value that could not join the pool failed
 	if err == nil {
 		c, err = p.newConn(v)
 		if err != nil {
-			_ = p.destroy(context.WithoutCancel(p.ctx), v)
+			if derr := p.destroy(context.WithoutCancel(p.ctx), v); derr != nil {
+				lost = fmt.Errorf("pool: destroy of a connection that could not be tracked: %w", derr)
+				err = errors.Join(err, lost)
+			}
 		}
 	}
 	if err != nil {
-		p.createFailed(w, gen, err)
+		p.createFailed(w, gen, err, lost)
 		return
 	}
 	p.mu.Lock()
@@ -112,11 +120,17 @@ func (p *core[T]) createForgotten(c *conn[T]) {
 	p.noteEmpty(empty)
 }
 
-func (p *core[T]) createFailed(w *waitq.Waiter[grant[T]], gen int, err error) {
+// createFailed ends a failed create. lost, if not nil, is the error of
+// destroying the value created (a failed registry Track): err wraps it, and
+// Close returns it if the pool is closed.
+func (p *core[T]) createFailed(w *waitq.Waiter[grant[T]], gen int, err, lost error) {
 	p.mu.Lock()
 	p.creating--
 	p.size--
 	if p.closed { // cancelled by Close: not a failure of the backend
+		if lost != nil {
+			p.closeErrs = append(p.closeErrs, lost)
+		}
 		p.mu.Unlock()
 		p.putGlobal()
 		return

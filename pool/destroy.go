@@ -35,23 +35,40 @@ func (p *core[T]) destroyEach(cs []*conn[T]) {
 	}
 }
 
-// runDestroy destroys a retired connection, then frees its slot.
+// runDestroy destroys a retired connection, then frees its slot. If the
+// registry claimed the connection first (a Shutdown or ReleaseMatching
+// under way), the registry's cleanup destroys it and then frees the slot
+// (forget), which Close waits for.
 func (p *core[T]) runDestroy(ctx context.Context, c *conn[T]) error {
-	err := p.destroyValue(ctx, c)
+	err, claimed := p.destroyValue(ctx, c)
 	p.mu.Lock()
+	if claimed && !c.regRan {
+		c.regClaimed = true
+		p.regPending++
+		p.mu.Unlock()
+		return nil
+	}
+	p.destroyedLocked(c, err)
+	return err
+}
+
+// destroyedLocked frees the slot of c, destroyed (destroy returned err).
+// Called with p.mu held, it unlocks it.
+func (p *core[T]) destroyedLocked(c *conn[T], err error) {
 	p.size--
 	p.retiring--
 	p.s.destroyed[c.reason]++
-	if err != nil && p.closed {
+	if err != nil && p.closed && !c.regClaimed { // else the registry reports it
 		p.closeErrs = append(p.closeErrs, err)
 	}
 	p.fillLocked()
 	empty := p.emptyLocked()
 	p.mu.Unlock()
-	p.putGlobal()
+	if !c.keepSlot {
+		p.putGlobal()
+	}
 	p.emit(Event{Type: EventDestroyed, Reason: c.reason, Err: err, Age: time.Since(c.created)})
 	p.noteEmpty(empty)
-	return err
 }
 
 // destroyLeased destroys the connection of a lease its holder gave up on.

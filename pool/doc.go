@@ -41,7 +41,8 @@
 // flushed) rather than pinged one by one. A Check cut short by the
 // acquire's own context (done, or its deadline passed) destroys the
 // connection (reason Broken) without an outage. A background check is not
-// a use: it does not restart MaxIdleTime. While creates fail, the pool
+// a use: it does not restart MaxIdleTime; it is bounded by CheckTimeout, or
+// else by CheckInterval, and no waiter waits for it. While creates fail, the pool
 // makes a single probing create at a time (Acquire's or TryAcquire's),
 // after an exponential backoff with jitter; an acquire that times out
 // meanwhile returns an error wrapping both its context's error (and cause)
@@ -64,7 +65,8 @@
 // tracked resource: when the registry closes one (Release,
 // ReleaseMatching, Shutdown), the Keyed drops it, and that key's waiters
 // and next acquires get a new sub-pool, as a new key would (after
-// Shutdown, its registration fails: they get that error).
+// Shutdown, its registration fails: they get that error). Keyed.Close
+// waits for the sub-pools the registry is closing.
 //
 // # Memory pressure
 //

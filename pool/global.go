@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"slices"
 	"sync"
 )
@@ -87,6 +88,31 @@ func (g *globalCap[T]) idleAdded() {
 	}
 }
 
+// tryTake takes a slot if one is free, without queuing (TryAcquire).
+func (g *globalCap[T]) tryTake() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.used < g.max {
+		g.used++
+		return true
+	}
+	return false
+}
+
+// stillWanted reports whether a sub-pool waiting for a slot would still use
+// one (see slotGranted): its waiters may have been served meanwhile.
+func (g *globalCap[T]) stillWanted() bool {
+	g.mu.Lock()
+	wanting := slices.Clone(g.wanting)
+	g.mu.Unlock()
+	for _, q := range wanting {
+		if q.needsSlot() {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *globalCap[T]) evictionFailed() {
 	g.mu.Lock()
 	g.evicting--
@@ -97,10 +123,26 @@ func (p *core[T]) takeGlobalLocked() bool {
 	return p.global == nil || p.global.take(p)
 }
 
+func (p *core[T]) tryTakeGlobalLocked() bool {
+	return p.global == nil || p.global.tryTake()
+}
+
 func (p *core[T]) putGlobal() {
 	if p.global != nil {
 		p.global.put()
 	}
+}
+
+// needsSlotLocked reports whether p would use a global slot now.
+func (p *core[T]) needsSlotLocked() bool {
+	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
+	return !p.closed && need > 0 && p.size < p.capLocked() && p.failures == 0
+}
+
+func (p *core[T]) needsSlot() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.needsSlotLocked()
 }
 
 // slotGranted receives a global slot; it reports false (keeping nothing)
@@ -108,8 +150,7 @@ func (p *core[T]) putGlobal() {
 func (p *core[T]) slotGranted() bool {
 	p.mu.Lock()
 	p.wantSlot = false
-	need := p.waiters.Len() + p.o.MinIdle - len(p.idle) - p.creating
-	if p.closed || need <= 0 || p.size >= p.capLocked() || p.failures > 0 {
+	if !p.needsSlotLocked() {
 		empty := p.emptyLocked() // the waiter that wanted the slot left
 		p.mu.Unlock()
 		p.noteEmpty(empty)
@@ -132,6 +173,26 @@ func (p *core[T]) evictIdle() bool {
 	c := p.idle[0]
 	p.idle = slices.Delete(p.idle, 0, 1)
 	p.destroyAsyncLocked(p.retireLocked(c, Evicted))
+	return true
+}
+
+// evictIdleKeepingSlot destroys p's oldest idle connection (reason
+// Evicted) on the calling goroutine, without freeing its global slot: the
+// caller owns that slot then. It reports whether there was one.
+func (p *core[T]) evictIdleKeepingSlot() bool {
+	p.mu.Lock()
+	if len(p.idle) == 0 || p.closed {
+		p.mu.Unlock()
+		return false
+	}
+	c := p.idle[0]
+	p.idle = slices.Delete(p.idle, 0, 1)
+	p.retireLocked(c, Evicted)
+	c.keepSlot = true
+	p.wg.Add(1) // Close waits for this destroy as for the others
+	p.mu.Unlock()
+	defer p.wg.Done()
+	p.runDestroy(context.WithoutCancel(p.ctx), c)
 	return true
 }
 

@@ -384,7 +384,7 @@ func TestLeakNotReportedBeforeRecorded(t *testing.T) {
 		l.Release()
 		advance(10 * time.Minute) // idle, its last acquire 10m ago
 		synctest.Wait()
-		l, err = p.acquireOnce(ctx, true, new(time.Duration)) // granted; Acquire has not recorded it yet
+		l, err = p.acquireOnce(ctx, true, new(acquiring)) // granted; Acquire has not recorded it yet
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,12 @@
 package pool
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 	"weak"
@@ -80,9 +82,13 @@ type keyed[K comparable, T any] struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	owner     weak.Pointer[Keyed[K, T]] // the Keyed handed to the caller
+	// testHookEvict, set by tests before the first eviction, runs between
+	// the evictor's choice of a victim and its eviction.
+	testHookEvict func()
 
 	mu       sync.Mutex // protects following fields
 	pools    map[K]*core[T]
+	making   map[K]chan struct{}   // keys whose sub-pool is being made; closed when done
 	closing  map[*core[T]]struct{} // closed from outside, dropped from pools, close in progress (reap.go)
 	gone     Stats                 // the counters of removed sub-pools (reap.go)
 	reapErrs []error               // errors of closing removed sub-pools, for Close
@@ -126,7 +132,8 @@ func NewKeyed[K comparable, T any](createFor func(ctx context.Context, key K) (T
 		createFor: createFor, destroy: destroy, o: o, owner: weak.Make(h),
 		global: &globalCap[T]{kick: make(chan struct{}, 1), max: o.MaxTotal},
 		stop:   make(chan struct{}),
-		pools:  make(map[K]*core[T]), closing: make(map[*core[T]]struct{}),
+		pools:  make(map[K]*core[T]), making: make(map[K]chan struct{}),
+		closing: make(map[*core[T]]struct{}),
 	}
 	if _, err := k.options(*new(K)); err != nil {
 		return nil, fmt.Errorf("pool: KeyedOptions: %w", err)
@@ -161,46 +168,72 @@ func (k *Keyed[K, T]) Acquire(ctx context.Context, key K) (*Lease[T], error) {
 	return l, err
 }
 
-// TryAcquire is Acquire without waiting. See Pool.TryAcquire.
+// TryAcquire is Acquire without waiting. See Pool.TryAcquire. At MaxTotal,
+// unless other keys' acquires are waiting for room, it evicts the idle
+// connection of the key used least recently as Acquire would, but on its
+// own goroutine: it waits for that destroy, then for its own create. With
+// no idle connection to evict it returns ErrExhausted.
 func (k *Keyed[K, T]) TryAcquire(ctx context.Context, key K) (*Lease[T], error) {
 	l, err := k.acquireRetrying(ctx, key, false)
 	runtime.KeepAlive(k)
 	return l, err
 }
 
-func (k *keyed[K, T]) pool(key K) (*core[T], error) {
-	k.mu.Lock()
-	closed, p := k.closed, k.pools[key]
-	k.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
+// pool returns key's sub-pool, made if there is none. One acquire makes
+// it; the others of the key wait for it (until ctx ends).
+func (k *keyed[K, T]) pool(ctx context.Context, key K) (*core[T], error) {
+	for {
+		k.mu.Lock()
+		closed, p, making := k.closed, k.pools[key], k.making[key]
+		if closed || p != nil || making != nil {
+			k.mu.Unlock()
+			switch {
+			case closed:
+				return nil, ErrClosed
+			case p != nil:
+				return p, nil
+			}
+			select {
+			case <-making:
+				continue
+			case <-ctx.Done():
+				k.lateCount(tally{cancelled: 1})
+				return nil, ctxErr(ctx)
+			}
+		}
+		making = make(chan struct{})
+		k.making[key] = making
+		k.mu.Unlock()
+		return k.makePool(key, making)
 	}
-	if p != nil {
-		return p, nil
-	}
+}
+
+// makePool makes key's sub-pool, then closes making.
+func (k *keyed[K, T]) makePool(key K, making chan struct{}) (*core[T], error) {
 	// Made without k.mu: registering it calls the registry's observer,
 	// which may call back into k.
 	p, err := k.newSubPool(key)
-	if err != nil {
-		return nil, err
-	}
 	k.mu.Lock()
-	closed, q := k.closed, k.pools[key]
+	delete(k.making, key)
+	close(making)
+	closed := k.closed
 	// If the registry closed p already, its acquire fails and is retried
 	// (acquireRetrying); its onClosed may have run, so it must not join
 	// the map.
-	if !closed && q == nil && !p.isClosed() {
+	if err == nil && !closed && !p.isClosed() {
 		k.pools[key] = p
 	}
 	k.mu.Unlock()
-	if !closed && q == nil {
-		return p, nil
-	}
-	_ = p.Close(context.Background()) // lost a race: p is empty, its Close quick
-	if closed {
+	switch {
+	case err != nil:
+		return nil, err
+	case closed: // Close began meanwhile: p is empty, its Close quick
+		if err := p.Close(context.Background()); err != nil && err != ErrClosed {
+			return nil, errors.Join(ErrClosed, err)
+		}
 		return nil, ErrClosed
 	}
-	return q, nil
+	return p, nil
 }
 
 // newSubPool makes key's sub-pool, not yet in k.pools.
@@ -231,7 +264,7 @@ func (k *keyed[K, T]) evictor() {
 		case <-k.global.kick:
 		}
 		for k.global.needsEviction() {
-			if v := k.coldest(); v == nil || !v.evictIdle() {
+			if !k.evictColdest() {
 				k.global.evictionFailed()
 				break
 			}
@@ -239,22 +272,70 @@ func (k *keyed[K, T]) evictor() {
 	}
 }
 
-// coldest returns the sub-pool with idle connections used least recently.
-func (k *keyed[K, T]) coldest() *core[T] {
+// evictColdest destroys, in the background, the oldest idle connection of
+// the key used least recently. If that key's idle connections were leased
+// meanwhile, it tries the next coldest key, and so on. It reports false if
+// no key had an idle connection left, or if no sub-pool needs the room any
+// more (its waiters were served by releases meanwhile).
+func (k *keyed[K, T]) evictColdest() bool {
+	victims := k.coldestFirst(nil)
+	if len(victims) > 0 && k.testHookEvict != nil {
+		k.testHookEvict()
+	}
+	if !k.global.stillWanted() {
+		return false
+	}
+	for _, v := range victims {
+		if v.evictIdle() {
+			return true
+		}
+	}
+	return false
+}
+
+// evictFor makes room under MaxTotal for a TryAcquire on sub-pool p:
+// unless other keys wait for a slot (they come first), it destroys the
+// oldest idle connection of the coldest other key on the calling goroutine
+// and keeps its global slot for p. It reports whether it did.
+func (k *keyed[K, T]) evictFor(p *core[T]) bool {
+	if k.global.stillWanted() {
+		return false
+	}
+	for _, v := range k.coldestFirst(p) {
+		if v.evictIdleKeepingSlot() {
+			return true
+		}
+	}
+	return false
+}
+
+// coldestFirst returns the sub-pools other than except that have idle
+// connections, least recently used first.
+func (k *keyed[K, T]) coldestFirst(except *core[T]) []*core[T] {
 	k.mu.Lock()
 	pools := make([]*core[T], 0, len(k.pools))
 	for _, p := range k.pools {
-		pools = append(pools, p)
-	}
-	k.mu.Unlock()
-	var best *core[T]
-	var bestUse int64
-	for _, p := range pools {
-		if use, idle := p.coldness(); idle && (best == nil || use < bestUse) {
-			best, bestUse = p, use
+		if p != except {
+			pools = append(pools, p)
 		}
 	}
-	return best
+	k.mu.Unlock()
+	type victim struct {
+		p   *core[T]
+		use int64
+	}
+	vs := make([]victim, 0, len(pools))
+	for _, p := range pools {
+		if use, idle := p.coldness(); idle {
+			vs = append(vs, victim{p, use})
+		}
+	}
+	slices.SortFunc(vs, func(a, b victim) int { return cmp.Compare(a.use, b.use) })
+	out := pools[:0]
+	for _, v := range vs {
+		out = append(out, v.p)
+	}
+	return out
 }
 
 // Stats returns totals and per-key snapshots.
@@ -313,7 +394,9 @@ func (k *keyed[K, T]) dropped(*core[T]) bool {
 }
 
 // Close closes every key's pool (see Pool.Close), concurrently, bounded by
-// ctx, and joins their errors. Closing twice returns ErrClosed.
+// ctx, and joins their errors. It returns once every sub-pool is closed,
+// including those the registry is closing (whose destroy errors go to the
+// registry). Closing twice returns ErrClosed.
 func (k *Keyed[K, T]) Close(ctx context.Context) error {
 	err := k.keyed.Close(ctx)
 	runtime.KeepAlive(k) // else a sweep could find k dropped and close it first
@@ -328,8 +411,11 @@ func (k *keyed[K, T]) Close(ctx context.Context) error {
 		return ErrClosed
 	}
 	k.closed = true
-	pools := make([]*core[T], 0, len(k.pools))
+	pools := make([]*core[T], 0, len(k.pools)+len(k.closing))
 	for _, p := range k.pools {
+		pools = append(pools, p)
+	}
+	for p := range k.closing { // closed through the registry: await them
 		pools = append(pools, p)
 	}
 	k.mu.Unlock()
@@ -338,9 +424,10 @@ func (k *keyed[K, T]) Close(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, p := range pools {
 		wg.Go(func() {
-			// ErrClosed: the registry is closing it (see subClosed).
-			if err := p.Close(ctx); err != ErrClosed {
-				errs[i] = err
+			// ErrClosed: the registry is closing it (see subClosed); it
+			// still holds connections of ours until that ends.
+			if errs[i] = p.Close(ctx); errs[i] == ErrClosed {
+				errs[i] = p.awaitClosed(ctx)
 			}
 		})
 	}

@@ -393,8 +393,8 @@ func TestKeyedSubPoolClosedAsItIsRegistered(t *testing.T) {
 }
 
 // TestKeyedCloseWhileRegistryClosesSubPool: Keyed.Close meeting a sub-pool
-// that the registry is closing (here its close waits for a create) does not
-// report that sub-pool's ErrClosed as its own failure.
+// that the registry is closing (here its close waits for a create) waits
+// for it, and does not report that sub-pool's ErrClosed as its own failure.
 func TestKeyedCloseWhileRegistryClosesSubPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r, err := resource.NewRegistry(nil)
@@ -427,10 +427,13 @@ func TestKeyedCloseWhileRegistryClosesSubPool(t *testing.T) {
 			released <- r.ReleaseMatching(context.Background(), func(i resource.Info) bool { return i.Kind == "pool" })
 		}()
 		synctest.Wait() // the sub-pool's close waits for the create
-		if err := k.Close(context.Background()); err != nil {
+		closed := make(chan error, 1)
+		go func() { closed <- k.Close(context.Background()) }()
+		synctest.Wait() // Close waits for the registry's close of the sub-pool
+		close(gate)
+		if err := <-closed; err != nil {
 			t.Errorf("Keyed.Close while the registry closes a sub-pool: %v, want nil", err)
 		}
-		close(gate)
 		if err := <-released; err != nil {
 			t.Errorf("ReleaseMatching: %v", err)
 		}

@@ -36,6 +36,11 @@ type conn[T any] struct {
 	checked   time.Time // last successful check
 	mustCheck bool      // set under mu when leased; read by the acquirer
 	used      bool      // leased before (a fresh connection is not checked)
+	keepSlot  bool      // evicted for a Keyed TryAcquire, which takes its global slot
+	// regClaimed: retired, but the registry had claimed it: its cleanup
+	// frees the slot (forget). regRan: that cleanup has run (forget saw it
+	// retired).
+	regClaimed, regRan bool
 
 	acquired time.Time // LeakThreshold > 0: when leased
 	leaked   bool      // EventLeak was sent for the current lease

@@ -115,9 +115,16 @@ func (p *core[T]) checkIdle(c *conn[T]) {
 	closed := p.closed
 	p.mu.Unlock()
 	if !closed {
-		err = p.runCheck(p.ctx, c)
+		ctx := p.ctx
+		if p.o.CheckTimeout == 0 { // bounded all the same: see CheckTimeout
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, p.o.CheckInterval)
+			defer cancel()
+		}
+		err = p.runCheck(ctx, c)
 	}
 	var h handoff[T]
+	outage := false
 	p.mu.Lock()
 	p.checking--
 	switch {
@@ -127,6 +134,7 @@ func (p *core[T]) checkIdle(c *conn[T]) {
 	case err != nil:
 		p.destroyAsyncLocked(p.retireLocked(c, Unhealthy))
 		p.outageLocked() // with a Check, flushing only marks the others suspect
+		outage = true
 	default:
 		c.checked, c.epoch = time.Now(), p.epoch
 		c.state = stateReturned
@@ -138,20 +146,20 @@ func (p *core[T]) checkIdle(c *conn[T]) {
 	p.fillLocked() // what it was counted for may now be missing
 	p.mu.Unlock()
 	h.send()
-	if err != nil {
+	if outage { // not a check that Close cut short
 		p.emit(Event{Type: EventOutage, Err: err})
 	}
 }
 
 // checkOnAcquire validates a just-acquired connection. It returns true if
-// the lease is good (and counts it in Stats, with waited, the time its
-// acquire queued); false (and no error) if the connection was bad and
+// the lease is good (and counts it in Stats, with st, what its acquire
+// did before); false (and no error) if the connection was bad and
 // destroyed, so the caller tries again; an error if ctx ended, in which case
 // the connection, whose check was interrupted, is destroyed too.
-func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T], waited time.Duration) (bool, error) {
+func (p *core[T]) checkOnAcquire(ctx context.Context, l *Lease[T], st *acquiring) (bool, error) {
 	err := p.runCheck(ctx, l.c)
 	if err == nil {
-		got := tally{acquires: 1, waitTime: waited}
+		got := tally{acquires: 1, waits: st.waits(), waitTime: st.waited}
 		p.mu.Lock()
 		l.c.checked, l.c.epoch = time.Now(), p.epoch
 		late := p.countLocked(got)

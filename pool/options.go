@@ -47,7 +47,9 @@ type Options[T any] struct {
 	// MaxIdleTime. Default 0: no background checks.
 	CheckInterval time.Duration
 	// CheckTimeout bounds Check and Reset. Default 0: no bound other than
-	// the context.
+	// the context (the acquire's for a Check on acquire); a background
+	// check is bounded by CheckInterval then, so that a stalled one (a
+	// half-open connection) fails instead of holding up the sweep.
 	CheckTimeout time.Duration
 	// Reset recycles a connection on Release; an error destroys it (reason
 	// ResetFailed). Default nil.

@@ -64,6 +64,7 @@ type core[T any] struct {
 	ctx    context.Context // cancelled by Close: bounds creates and background checks
 	cancel context.CancelFunc
 	stop   chan struct{} // closed by Close: stops background goroutines
+	done   chan struct{} // closed when Close (whoever called it) has finished
 	wg     sync.WaitGroup
 	leaks  leakQueue[T]
 	unsub  func() // ends the pressure subscription
@@ -93,6 +94,13 @@ type core[T any] struct {
 	retired   bool          // an empty Keyed sub-pool being removed (reap.go)
 	drained   chan struct{} // closed once closed && inUse == 0
 	closeErrs []error
+
+	// regPending counts the connections being destroyed by the registry's
+	// cleanup after the pool retired them (runDestroy); regDrained, set by
+	// Close, is closed when it drops to 0.
+	regPending int
+	regDrained chan struct{}
+
 	failures  int // consecutive failed creates
 	lastErr   error
 	retryAt   time.Time
@@ -148,6 +156,7 @@ func newPool[T any](create func(context.Context) (T, error), destroy func(contex
 		create: create, destroy: destroy, o: o, global: g, owner: owner,
 		stamp:   o.MaxLifetime > 0 || o.MaxIdleTime > 0 || o.CheckIdleAfter > 0 || o.CheckInterval > 0 || g != nil,
 		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 		all:     make(map[*conn[T]]struct{}),
 		maxSize: o.MaxSize,
 	}
@@ -190,7 +199,8 @@ func newPool[T any](create func(context.Context) (T, error), destroy func(contex
 // ctx.Err() and the last create error. The caller must call Release or
 // Destroy on the lease exactly once.
 func (p *Pool[T]) Acquire(ctx context.Context) (*Lease[T], error) {
-	l, err := p.acquire(ctx, true)
+	var st acquiring
+	l, err := p.acquire(ctx, true, &st)
 	runtime.KeepAlive(p) // a waiting Acquire keeps p from counting as dropped
 	return l, err
 }
@@ -202,7 +212,8 @@ func (p *Pool[T]) Acquire(ctx context.Context) (*Lease[T], error) {
 // their backoff runs (once it has passed, TryAcquire makes the probing
 // create itself).
 func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
-	l, err := p.acquire(ctx, false)
+	var st acquiring
+	l, err := p.acquire(ctx, false, &st)
 	runtime.KeepAlive(p)
 	return l, err
 }
@@ -213,7 +224,9 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
 // destroyed under their holders (whose Release then does nothing). Close
 // waits for in-flight creates (cancelled) and destroys and for the pool's
 // goroutines, and returns every destroy error joined, plus an error wrapping
-// ctx's if leases were still out. Closing a closed pool returns ErrClosed.
+// ctx's if leases were still out. Closing a closed pool returns ErrClosed,
+// once the close under way (another Close's, or the registry's) has
+// finished or ctx has ended.
 func (p *Pool[T]) Close(ctx context.Context) error {
 	err := p.core.Close(ctx)
 	runtime.KeepAlive(p) // else the sweep could find p dropped and close it first
@@ -230,17 +243,16 @@ func (p *Pool[T]) Resize(maxSize int) error { return p.core.Resize(maxSize) }
 func (p *Pool[T]) Stats() Stats { return p.core.Stats() }
 
 // acquire is Acquire (wait) or TryAcquire. Only a lease it returns counts
-// in Stats.Acquires (with the time this acquire queued in WaitTime), only
-// an end of ctx in CancelledAcquires: a grant that is handed back, or whose
-// Check fails, counts in neither.
-func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
-	var waited time.Duration // queued so far (a failed Check may requeue)
+// in Stats.Acquires (with the time this acquire queued in WaitTime, and in
+// Waits if it queued), only an end of ctx in CancelledAcquires: a grant
+// that is handed back, or whose Check fails, counts in neither.
+func (p *core[T]) acquire(ctx context.Context, wait bool, st *acquiring) (*Lease[T], error) {
 	for {
 		if ctx.Err() != nil {
 			p.count(tally{cancelled: 1})
 			return nil, ctxErr(ctx)
 		}
-		l, err := p.acquireOnce(ctx, wait, &waited)
+		l, err := p.acquireOnce(ctx, wait, st)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +269,7 @@ func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 			p.count(tally{cancelled: 1})
 			return nil, ctxErr(ctx)
 		}
-		ok, err := p.checkOnAcquire(ctx, l, waited)
+		ok, err := p.checkOnAcquire(ctx, l, st)
 		if err != nil {
 			return nil, err
 		}
@@ -267,10 +279,9 @@ func (p *core[T]) acquire(ctx context.Context, wait bool) (*Lease[T], error) {
 	}
 }
 
-// acquireOnce leases a connection. It counts the lease in Stats (with
-// *waited, the time queued before) if it needs no Check, and adds the time
-// it queued to *waited.
-func (p *core[T]) acquireOnce(ctx context.Context, wait bool, waited *time.Duration) (*Lease[T], error) {
+// acquireOnce leases a connection. It counts the lease in Stats (with st,
+// what the acquire did before) if it needs no Check, and adds to st.
+func (p *core[T]) acquireOnce(ctx context.Context, wait bool, st *acquiring) (*Lease[T], error) {
 	p.mu.Lock()
 	if p.retired {
 		p.mu.Unlock()
@@ -285,7 +296,8 @@ func (p *core[T]) acquireOnce(ctx context.Context, wait bool, waited *time.Durat
 			l := p.leaseLocked(c, time.Time{})
 			if !c.mustCheck {
 				p.s.acquires++
-				p.s.waitTime += *waited
+				p.s.waits += st.waits()
+				p.s.waitTime += st.waited
 			}
 			if len(p.idle) < p.o.MinIdle {
 				p.fillLocked()
@@ -295,23 +307,22 @@ func (p *core[T]) acquireOnce(ctx context.Context, wait bool, waited *time.Durat
 		}
 	}
 	if !wait {
-		return p.tryCreateLocked(ctx, waited)
+		return p.tryCreateLocked(ctx, st)
 	}
 	w := p.waiters.Enqueue()
 	w.Since = time.Now()
-	p.s.waits++
 	p.fillLocked()
 	p.mu.Unlock()
-	return p.await(ctx, w, waited)
+	return p.await(ctx, w, st)
 }
 
 // tryCreateLocked is TryAcquire's path when nothing is idle. It unlocks p.mu.
 // While creates fail, it may start the single probing create once the
 // backoff has passed (else a pool used only with TryAcquire would never
 // probe again).
-func (p *core[T]) tryCreateLocked(ctx context.Context, waited *time.Duration) (*Lease[T], error) {
+func (p *core[T]) tryCreateLocked(ctx context.Context, st *acquiring) (*Lease[T], error) {
 	backingOff := p.failures > 0 && (p.creating > 0 || time.Now().Before(p.retryAt))
-	if p.waiters.Len() > 0 || p.size >= p.capLocked() || backingOff || !p.takeGlobalLocked() {
+	if p.waiters.Len() > 0 || p.size >= p.capLocked() || backingOff {
 		err := ErrExhausted
 		if p.failures > 0 {
 			err = fmt.Errorf("%w (creates failing: %w)", ErrExhausted, p.lastErr)
@@ -319,23 +330,30 @@ func (p *core[T]) tryCreateLocked(ctx context.Context, waited *time.Duration) (*
 		p.mu.Unlock()
 		return nil, err
 	}
+	if st.slot {
+		st.slot = false // a Keyed's slot, evicted for this TryAcquire
+	} else if !p.tryTakeGlobalLocked() {
+		p.mu.Unlock()
+		return nil, errNoSlot // a Keyed at MaxTotal: it may evict (evictFor)
+	}
 	w := p.waiters.Enqueue()
 	w.Since, w.FailFast = time.Now(), true
 	p.startCreateLocked(w)
 	p.mu.Unlock()
-	return p.await(ctx, w, waited)
+	return p.await(ctx, w, st)
 }
 
 // await waits for w's grant or for ctx to end. Of a lease granted, it adds
-// the time queued to *waited and, if it needs no Check, counts it in Stats.
-func (p *core[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]], waited *time.Duration) (*Lease[T], error) {
+// the time queued to st and, if it needs no Check, counts it in Stats.
+func (p *core[T]) await(ctx context.Context, w *waitq.Waiter[grant[T]], st *acquiring) (*Lease[T], error) {
+	st.queued = true
 	select {
 	case g := <-w.C():
 		p.recycle(w)
 		if g.l != nil {
-			*waited += g.wait
+			st.waited += g.wait
 			if !g.l.c.mustCheck {
-				p.count(tally{acquires: 1, waitTime: *waited})
+				p.count(tally{acquires: 1, waits: st.waits(), waitTime: st.waited})
 			}
 		}
 		return g.l, g.err
@@ -525,6 +543,11 @@ func (p *core[T]) release(l *Lease[T], reset bool) {
 		return
 	}
 	since := c.idleSince
+	if reset {
+		// In use until now: a waiter it goes to at once gets a connection
+		// that was not idle (CheckIdleAfter).
+		c.idleSince = now
+	}
 	h := p.putLocked(c)
 	if !reset && h.w == nil {
 		// putBack: its acquirer gave it back unused (a grant that raced a

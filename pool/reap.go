@@ -33,6 +33,11 @@ import (
 // them on the key's current sub-pool. It never reaches a caller.
 var errRetired = errors.New("pool: sub-pool retired")
 
+// errNoSlot is what a Keyed sub-pool's TryAcquire returns at MaxTotal:
+// Keyed evicts for it and retries, or returns ErrExhausted. It never
+// reaches a caller.
+var errNoSlot = errors.New("pool: no global slot")
+
 // emptyLocked reports whether p holds nothing (see above). Called with p.mu.
 func (p *core[T]) emptyLocked() bool {
 	return p.size == 0 && p.waiters.Len() == 0 && p.failures == 0 && !p.retrying &&
@@ -80,14 +85,31 @@ func (k *keyed[K, T]) reap(key K, p *core[T]) {
 
 // acquireRetrying runs acquire on key's current sub-pool, again on a new
 // one if the sub-pool was retired or closed through the registry meanwhile.
+// A TryAcquire at MaxTotal evicts the idle connection of another key for
+// itself (evictFor) and creates with its slot; a slot it ends up not using
+// goes back.
 func (k *keyed[K, T]) acquireRetrying(ctx context.Context, key K, wait bool) (*Lease[T], error) {
+	var st acquiring // one acquire in Stats, whatever sub-pools it tries
+	l, err := k.acquireLoop(ctx, key, wait, &st)
+	if st.slot {
+		k.global.put()
+	}
+	return l, err
+}
+
+func (k *keyed[K, T]) acquireLoop(ctx context.Context, key K, wait bool, st *acquiring) (*Lease[T], error) {
 	for {
-		p, err := k.pool(key)
+		p, err := k.pool(ctx, key)
 		if err != nil {
 			return nil, err
 		}
-		l, err := p.acquire(ctx, wait)
+		l, err := p.acquire(ctx, wait, st)
 		switch {
+		case err == errNoSlot:
+			if !k.evictFor(p) {
+				return nil, ErrExhausted
+			}
+			st.slot = true
 		case err == errRetired:
 		case err == ErrClosed: // closed through the registry, or k is closed
 			if !k.dropClosed(key, p) {
@@ -138,6 +160,7 @@ func (k *keyed[K, T]) subClosed(key K, p *core[T]) {
 func (k *keyed[K, T]) lateCount(t tally) {
 	k.mu.Lock()
 	k.gone.Acquires += t.acquires
+	k.gone.Waits += t.waits
 	k.gone.CancelledAcquires += t.cancelled
 	k.gone.WaitTime += t.waitTime
 	k.mu.Unlock()

@@ -3,7 +3,9 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/patinox/memory/resource"
 )
@@ -23,7 +25,10 @@ func (p *core[T]) register() error {
 		return nil
 	}
 	id, err := r.Register(func(ctx context.Context) error {
-		err, _ := p.close(ctx)
+		err, first := p.close(ctx, true)
+		if !first {
+			p.awaitDone(ctx) // closed by its owner: done when that Close is
+		}
 		return err
 	}, resource.WithKind(p.o.Kind), resource.WithPriority(p.o.Priority))
 	if err != nil {
@@ -54,10 +59,9 @@ func (p *core[T]) trackConn(c *conn[T]) error {
 	if p.reg == nil {
 		return nil
 	}
-	g, err := resource.Track(p.reg.r, c.value, func(ctx context.Context, v T) error {
-		err := p.destroy(ctx, v)
-		p.forget(c)
-		return err
+	g, err := resource.Track(p.reg.r, c.value, func(ctx context.Context, v T) (err error) {
+		defer func() { p.forget(c, err) }() // even if destroy panics
+		return p.destroy(ctx, v)
 	}, resource.WithKind(p.o.Kind+"-conn"), resource.WithPriority(p.o.Priority), resource.DependsOn(p.reg.id))
 	if err != nil {
 		return err
@@ -66,21 +70,23 @@ func (p *core[T]) trackConn(c *conn[T]) error {
 	return nil
 }
 
-// destroyValue runs destroy for c exactly once.
-func (p *core[T]) destroyValue(ctx context.Context, c *conn[T]) error {
+// destroyValue runs destroy for c exactly once. claimed reports that the
+// registry had claimed c first: its cleanup runs (or ran) the destroy.
+func (p *core[T]) destroyValue(ctx context.Context, c *conn[T]) (err error, claimed bool) {
 	if c.guard == nil {
-		return p.destroy(ctx, c.value)
+		return p.destroy(ctx, c.value), false
 	}
-	err := c.guard.Release(ctx)
+	err = c.guard.Release(ctx)
 	if errors.Is(err, resource.ErrReleased) {
-		return nil // the registry destroyed it first
+		return nil, true
 	}
-	return err
+	return err, false
 }
 
 // forget handles a connection destroyed by the registry rather than by the
-// pool: if the pool still counts it, it stops counting it now.
-func (p *core[T]) forget(c *conn[T]) {
+// pool (its destroy returned err): if the pool still counts it, it stops
+// counting it now.
+func (p *core[T]) forget(c *conn[T], err error) {
 	p.mu.Lock()
 	switch c.state {
 	case stateIdle:
@@ -96,9 +102,22 @@ func (p *core[T]) forget(c *conn[T]) {
 		c.state, c.reason = stateRetired, Closed
 		p.mu.Unlock()
 		return
-	default:
-		p.mu.Unlock()
-		return // retired by the pool: runDestroy does the accounting
+	default: // retired by the pool
+		ran := c.regRan
+		c.regRan = true
+		if ran || !c.regClaimed {
+			// A retried cleanup, or runDestroy does the accounting (now,
+			// or once Release tells it that the registry claimed c).
+			p.mu.Unlock()
+			return
+		}
+		// runDestroy left it to us: the slot is free only now.
+		if p.regPending--; p.regPending == 0 && p.regDrained != nil {
+			close(p.regDrained)
+			p.regDrained = nil
+		}
+		p.destroyedLocked(c, err)
+		return
 	}
 	p.retireLocked(c, Closed)
 	p.size--
@@ -109,6 +128,46 @@ func (p *core[T]) forget(c *conn[T]) {
 	empty := p.emptyLocked()
 	p.mu.Unlock()
 	p.putGlobal()
-	p.emit(Event{Type: EventDestroyed, Reason: Closed})
+	p.emit(Event{Type: EventDestroyed, Reason: Closed, Err: err})
 	p.noteEmpty(empty)
+}
+
+// awaitRegistryDestroys waits, for Close, until the registry has destroyed
+// the connections it claimed before the pool could (see runDestroy), or
+// ctx ends. When the registry is shutting down and not calling itself,
+// it waits at most until its Shutdown returns: what that leaves undone
+// never runs, and Shutdown's error names it.
+func (p *core[T]) awaitRegistryDestroys(ctx context.Context, fromRegistry bool) error {
+	p.mu.Lock()
+	n := p.regPending
+	var done chan struct{}
+	if n > 0 {
+		done = make(chan struct{})
+		p.regDrained = done
+	}
+	p.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	var stopped chan struct{} // nil: never ready
+	if r := p.reg.r; !fromRegistry && r.Health().Phase != resource.PhaseRunning {
+		sctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer cancel()
+		stopped = make(chan struct{})
+		wg.Go(func() {
+			// Joins the Shutdown under way, whose result goes to its caller.
+			if r.Shutdown(sctx) == nil || sctx.Err() == nil {
+				close(stopped)
+			}
+		})
+	}
+	select {
+	case <-done:
+	case <-stopped:
+	case <-ctx.Done():
+		return fmt.Errorf("pool: close: %d connections still being destroyed by the registry when the context ended: %w", n, ctxErr(ctx))
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"testing"
@@ -133,4 +134,250 @@ func TestRegistryReleasesConnectionBeingCreated(t *testing.T) {
 	if s := p.Stats(); s.Size != 0 {
 		t.Errorf("after Close: size %d, want 0", s.Size)
 	}
+}
+
+// TestDestroyErrorAfterFailedTrackReported: a create that returns after the
+// registry's Shutdown began cannot be tracked, so the pool destroys the new
+// value at once. That destroy's error must reach someone: before, it was
+// dropped (and, the pool being closed by the Shutdown, so was the Track
+// error), and Shutdown reported success although a connection failed to
+// close.
+func TestDestroyErrorAfterFailedTrackReported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(&resource.Options{MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gate := make(chan struct{})
+		errClose := errors.New("close: connection reset")
+		create := func(context.Context) (*fconn, error) {
+			<-gate // a create that ignores its context
+			return &fconn{}, nil
+		}
+		destroy := func(context.Context, *fconn) error { return errClose }
+		p := mustNew(t, create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		bg := context.Background()
+		acquired := make(chan error, 1)
+		go func() {
+			_, err := p.Acquire(bg)
+			acquired <- err
+		}()
+		synctest.Wait() // the Acquire waits for its create
+		shut := make(chan error, 1)
+		go func() { shut <- r.Shutdown(bg) }()
+		synctest.Wait() // the pool's close waits for the create
+		close(gate)
+		if err := <-shut; !errors.Is(err, errClose) {
+			t.Errorf("Shutdown: %v, want it to wrap the destroy error %q", err, errClose)
+		}
+		if err := <-acquired; !errors.Is(err, ErrClosed) {
+			t.Errorf("Acquire: %v, want ErrClosed", err)
+		}
+	})
+}
+
+// TestCloseWaitsForDestroysClaimedByRegistry: Close racing the registry's
+// Shutdown (an application stopping both) finds connections that the
+// Shutdown has claimed but not yet destroyed (here its single worker is
+// stuck in the first destroy). Close must return only once they are
+// destroyed, and not count them as gone before. Before, Release told the
+// pool "already released", which it took for "destroyed": Close returned
+// at once, with both connections still open and Stats.Size 0.
+func TestCloseWaitsForDestroysClaimedByRegistry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(&resource.Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBackend(2)
+		gate := make(chan struct{})
+		destroy := func(ctx context.Context, c *fconn) error {
+			<-gate
+			return b.destroy(ctx, c)
+		}
+		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 2, Registry: r})
+		bg := context.Background()
+		l1, err := p.Acquire(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l2, err := p.Acquire(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l1.Release()
+		l2.Release()
+		shut := make(chan error, 1)
+		go func() { shut <- r.Shutdown(bg) }()
+		synctest.Wait() // Shutdown claimed everything; its worker waits in a destroy
+		closed := make(chan error, 1)
+		go func() { closed <- p.Close(bg) }()
+		synctest.Wait()
+		select {
+		case err := <-closed:
+			_, _, live := b.counts()
+			t.Errorf("Close returned (%v) with %d connections live, their destroys pending in the registry (Stats.Size %d)", err, live, p.Stats().Size)
+			close(gate)
+		default:
+			if s := p.Stats(); s.Size != 2 {
+				t.Errorf("Stats.Size %d while both connections are being destroyed, want 2", s.Size)
+			}
+			close(gate)
+			if err := <-closed; err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+		if s := p.Stats(); s.Size != 0 || s.Destroyed.Closed != 2 {
+			t.Errorf("after Close: size %d, destroyed (closed) %d; want 0, 2", s.Size, s.Destroyed.Closed)
+		}
+		if err := <-shut; err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		b.verify(t, true)
+	})
+}
+
+// TestCloseAfterShutdownAbandonedDestroys: a Shutdown whose context ended
+// left a claimed connection's destroy unrun (it never runs). A Close with no
+// deadline must not wait for it for ever: it returns once that Shutdown has.
+func TestCloseAfterShutdownAbandonedDestroys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(&resource.Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBackend(2)
+		gate := make(chan struct{})
+		destroy := func(ctx context.Context, c *fconn) error {
+			<-gate // ignores its context
+			return b.destroy(ctx, c)
+		}
+		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 2, Registry: r})
+		bg := context.Background()
+		l1, _ := p.Acquire(bg)
+		l2, _ := p.Acquire(bg)
+		l1.Release()
+		l2.Release()
+		sctx, cancel := context.WithTimeout(bg, time.Second)
+		defer cancel()
+		shut := make(chan error, 1)
+		go func() { shut <- r.Shutdown(sctx) }()
+		synctest.Wait() // its worker waits in the first destroy
+		closed := make(chan error, 1)
+		go func() { closed <- p.Close(bg) }()
+		synctest.Wait()
+		advance(time.Second) // Shutdown gives up: the second destroy never runs
+		if err := <-shut; err == nil {
+			t.Error("Shutdown returned nil, want an error naming what it left")
+		}
+		if err := <-closed; err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		close(gate) // the stuck worker finishes
+		synctest.Wait()
+	})
+}
+
+// TestCloseWaitsForCloseInProgress: a Close that finds the pool already
+// being closed (here by the registry, whose close waits for a create)
+// returns ErrClosed only once that close has finished, as a concurrent
+// pgxpool Close blocks until the pool is closed. Before, it returned at
+// once, while the pool still had a create and a connection to destroy.
+func TestCloseWaitsForCloseInProgress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBackend(1)
+		gate := make(chan struct{})
+		create := func(ctx context.Context) (*fconn, error) {
+			<-gate // a create that ignores its context
+			return b.create(ctx)
+		}
+		p := mustNew(t, create, b.destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		bg := context.Background()
+		acquired := make(chan error, 1)
+		go func() {
+			_, err := p.Acquire(bg)
+			acquired <- err
+		}()
+		synctest.Wait() // the Acquire waits for its create
+		released := make(chan error, 1)
+		go func() { released <- r.ReleaseMatching(bg, func(resource.Info) bool { return true }) }()
+		synctest.Wait() // the registry's close of the pool waits for the create
+		closed := make(chan error, 1)
+		go func() { closed <- p.Close(bg) }()
+		synctest.Wait()
+		select {
+		case err := <-closed:
+			t.Errorf("Close returned (%v) while the registry's close of the pool was still waiting for a create", err)
+			close(gate)
+		default:
+			close(gate)
+			if err := <-closed; !errors.Is(err, ErrClosed) {
+				t.Errorf("Close of a pool closed meanwhile: %v, want ErrClosed", err)
+			}
+		}
+		b.verify(t, true)
+		if err := <-acquired; !errors.Is(err, ErrClosed) {
+			t.Errorf("Acquire: %v, want ErrClosed", err)
+		}
+		if err := <-released; err != nil {
+			t.Errorf("ReleaseMatching: %v", err)
+		}
+		if err := r.Shutdown(bg); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestShutdownWaitsForPoolCloseInProgress: the registry's Shutdown meets a
+// pool that its owner is closing (that Close waits for a create): the
+// pool's entry is done only when the pool is closed, so Shutdown returns
+// only then.
+func TestShutdownWaitsForPoolCloseInProgress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := resource.NewRegistry(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBackend(1)
+		gate := make(chan struct{})
+		create := func(ctx context.Context) (*fconn, error) {
+			<-gate // a create that ignores its context
+			return b.create(ctx)
+		}
+		p := mustNew(t, create, b.destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		bg := context.Background()
+		acquired := make(chan error, 1)
+		go func() {
+			_, err := p.Acquire(bg)
+			acquired <- err
+		}()
+		synctest.Wait() // the Acquire waits for its create
+		closed := make(chan error, 1)
+		go func() { closed <- p.Close(bg) }()
+		synctest.Wait() // Close waits for the create
+		shut := make(chan error, 1)
+		go func() { shut <- r.Shutdown(bg) }()
+		synctest.Wait()
+		select {
+		case err := <-shut:
+			t.Errorf("Shutdown returned (%v) while the pool's Close was still waiting for a create", err)
+			close(gate)
+		default:
+			close(gate)
+			if err := <-shut; err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+		}
+		b.verify(t, true)
+		if err := <-closed; err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := <-acquired; !errors.Is(err, ErrClosed) {
+			t.Errorf("Acquire: %v, want ErrClosed", err)
+		}
+	})
 }

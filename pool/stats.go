@@ -21,9 +21,11 @@ type Stats struct {
 	// to an acquire that gave up meanwhile (and handed it back), or that
 	// failed the acquire-time Check, is not counted.
 	Acquires int64
-	// Waits counts the times Acquire queued (for a release or a create),
-	// whatever came of it; an Acquire that queues again after a failed
-	// Check counts twice. TryAcquire waiting for its create is not counted.
+	// Waits counts the acquires counted in Acquires that did not find
+	// their connection idle: they waited for a release or a create
+	// (TryAcquire for its own create), as pgxpool's EmptyAcquireCount. Each
+	// counts once, however often it queued (a failed Check queues it
+	// again), so WaitTime/Waits is their mean wait.
 	Waits int64
 	// WaitTime is the total time the acquires counted in Acquires waited
 	// for their connection: queued (all of their queuing, when a failed
@@ -106,12 +108,28 @@ func (p *core[T]) statsLocked() Stats {
 	}
 }
 
+// acquiring is what one acquire call did so far, across the requeues
+// after a failed Check and a Keyed's retries on a new sub-pool.
+type acquiring struct {
+	waited time.Duration // time queued so far
+	queued bool          // it waited for a release or a create (Stats.Waits)
+	slot   bool          // holds a Keyed's global slot for its create (evictFor)
+}
+
+// waits is what st adds to Stats.Waits once its lease is returned.
+func (st *acquiring) waits() int64 {
+	if st.queued {
+		return 1
+	}
+	return 0
+}
+
 // tally is what an acquire counts once it knows how it ends, after its
 // grant (an acquire served from idle without a Check counts under the lock
 // it took the connection with).
 type tally struct {
-	acquires, cancelled int64
-	waitTime            time.Duration
+	acquires, waits, cancelled int64
+	waitTime                   time.Duration
 }
 
 // count adds t to p's counters or, once p's Keyed has added those to its
@@ -134,6 +152,7 @@ func (p *core[T]) countLocked(t tally) (late bool) {
 		return true
 	}
 	p.s.acquires += t.acquires
+	p.s.waits += t.waits
 	p.s.cancelled += t.cancelled
 	p.s.waitTime += t.waitTime
 	return false

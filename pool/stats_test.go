@@ -162,3 +162,58 @@ func TestAcquiresExcludeFailedChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWaitsCountsWaitingAcquiresOnce: Waits counts the leases returned
+// after a wait (for a release or a create), once each, as pgxpool's
+// EmptyAcquireCount does, so that WaitTime/Waits is their mean wait. Before,
+// it counted each time an acquire queued: an acquire that queued again after
+// its granted connection failed the Check counted twice, and an acquire
+// whose context ended while queued counted too.
+func TestWaitsCountsWaitingAcquiresOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBackend(1)
+		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, Check: b.check})
+		bg := context.Background()
+		held, err := p.Acquire(bg) // waits for its create: 1
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A waiter is granted the held connection, which fails its Check:
+		// it queues again and gets a new one after 1s in all: 2.
+		done := make(chan error, 1)
+		go func() {
+			l, err := p.Acquire(bg)
+			if err == nil {
+				held = l
+			}
+			done <- err
+		}()
+		synctest.Wait()
+		advance(time.Second)
+		held.Value().healthy.Store(false)
+		held.Release()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// A waiter whose context ends: no lease, not counted.
+		ctx, cancel := context.WithTimeout(bg, time.Second)
+		if _, err := p.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Acquire with a full pool: %v, want DeadlineExceeded", err)
+		}
+		cancel()
+		held.Release()
+		// From idle: no wait.
+		l, err := p.Acquire(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Release()
+		if s := p.Stats(); s.Acquires != 3 || s.Waits != 2 || s.WaitTime != time.Second {
+			t.Errorf("Stats: %d acquires, %d waits, wait time %v; want 3, 2, 1s", s.Acquires, s.Waits, s.WaitTime)
+		}
+		if err := p.Close(bg); err != nil {
+			t.Fatal(err)
+		}
+		b.verify(t, true)
+	})
+}
