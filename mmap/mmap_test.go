@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/patinox/memory/mmap"
@@ -391,11 +393,59 @@ func TestAdviseLockFlush(t *testing.T) {
 	}
 }
 
+// TestOpenErrors: a file that cannot be opened or mapped gives an error
+// whose chain holds an *fs.PathError naming the file, as the package
+// promises for I/O errors, with the system's cause below it; an invalid
+// mode is refused before any I/O.
 func TestOpenErrors(t *testing.T) {
-	if _, err := mmap.Open(filepath.Join(t.TempDir(), "missing"), mmap.ReadOnly); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("Open(missing) err = %v, want ErrNotExist", err)
+	dir := t.TempDir()
+	file := tempFile(t, pattern(page))
+	missing := filepath.Join(dir, "missing")
+	openAs := func(flag int) *os.File {
+		f, err := os.OpenFile(file, flag, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
 	}
-	if _, err := mmap.Open(tempFile(t, []byte("x")), mmap.Mode(7)); err == nil {
+	writeOnly, readOnly := openAs(os.O_WRONLY), openAs(os.O_RDONLY)
+	tests := []struct {
+		name  string
+		open  func() (*mmap.Map, error)
+		path  string // the PathError's Path
+		cause error  // in the chain below it; nil: not checked
+	}{
+		{"missing file", func() (*mmap.Map, error) { return mmap.Open(missing, mmap.ReadOnly) }, missing, fs.ErrNotExist},
+		{"path through a file", func() (*mmap.Map, error) { return mmap.Open(file+"/x", mmap.ReadOnly) }, file + "/x", syscall.ENOTDIR},
+		{"directory for ReadWrite", func() (*mmap.Map, error) { return mmap.Open(dir, mmap.ReadWrite) }, dir, syscall.EISDIR},
+		{"mmap of a write-only descriptor", func() (*mmap.Map, error) {
+			return mmap.OpenFile(writeOnly, 0, -1, mmap.ReadOnly, nil)
+		}, file, syscall.EACCES},
+		{"extending through a read-only descriptor", func() (*mmap.Map, error) {
+			return mmap.OpenFile(readOnly, 0, int64(2*page), mmap.ReadWrite, nil)
+		}, file, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := tt.open()
+			if err == nil {
+				m.Close()
+				t.Fatal("succeeded, want an error")
+			}
+			var pe *fs.PathError
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v (%T), want an *fs.PathError in its chain", err, err)
+			}
+			if pe.Path != tt.path || pe.Op == "" {
+				t.Errorf("PathError Op %q Path %q, want an Op and Path %q", pe.Op, pe.Path, tt.path)
+			}
+			if tt.cause != nil && !errors.Is(err, tt.cause) {
+				t.Errorf("err = %v, want %v in its chain", err, tt.cause)
+			}
+		})
+	}
+	if _, err := mmap.Open(file, mmap.Mode(7)); err == nil {
 		t.Fatal("Open with an invalid mode succeeded")
 	}
 }

@@ -55,21 +55,23 @@ type Options struct {
 	readRuntime func(*runtimeStats) // runtime/metrics reader; tests inject fakes
 }
 
-// Reading is what the monitor saw at its latest poll.
+// Reading is what the monitor saw at its latest poll. It is a value: the
+// caller owns its copy (Notes is shared between readings and must not be
+// modified).
 type Reading struct {
-	Time        time.Time
-	Level       Level   // the monitor's level after this reading
-	Used        int64   // live heap (as of the last GC) plus runtime overhead outside the heap
-	Limit       int64   // the effective limit in bytes; 0 when none is known
-	LimitSource string  // where Limit came from: "Options.Limit", "GOMEMLIMIT", "cgroup memory.max", "RAM"
-	Ratio       float64 // the highest usage ratio among the sources (Used/Limit, or the cgroup's own)
-	GoMemLimit  int64   // the runtime's memory limit; 0 when unset
-	GCLimiter   bool    // the GC CPU limiter switched on since the previous poll (→ Critical)
-	Cgroup      CgroupReading
-	HasCgroup   bool // Cgroup holds a reading
-	PSI         PSI
-	HasPSI      bool     // PSI holds a reading
-	Notes       []string // sources that were skipped, and why
+	Time        time.Time     // when the poll ran (the tick, or the PSI wake-up)
+	Level       Level         // the monitor's level after this reading (or as Set since)
+	Used        int64         // live heap (as of the last GC) plus runtime overhead outside the heap
+	Limit       int64         // the effective limit in bytes; 0 when none is known
+	LimitSource string        // where Limit came from: "Options.Limit", "GOMEMLIMIT", "cgroup memory.max", "RAM"
+	Ratio       float64       // the highest usage ratio among the sources (Used/Limit, or the cgroup's own)
+	GoMemLimit  int64         // the runtime's memory limit; 0 when unset
+	GCLimiter   bool          // the GC CPU limiter switched on since the previous poll (→ Critical)
+	Cgroup      CgroupReading // the cgroup v2 memory controller's files; valid only when HasCgroup
+	HasCgroup   bool          // Cgroup holds a reading
+	PSI         PSI           // the memory.pressure averages; valid only when HasPSI
+	HasPSI      bool          // PSI holds a reading
+	Notes       []string      // sources that were skipped, and why
 }
 
 // Monitor combines memory-pressure sources into one Level with hysteresis,

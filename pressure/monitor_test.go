@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -301,6 +302,65 @@ func TestOptionsValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLimitFromRAM: with neither Options.Limit nor GOMEMLIMIT, and no
+// cgroup memory.max (the source off, missing, or unbounded), the limit is
+// the machine's RAM: MemTotal in /proc/meminfo.
+func TestLimitFromRAM(t *testing.T) {
+	ram := memTotal(t)
+	unbounded := t.TempDir()
+	writeFiles(t, unbounded, map[string]string{"memory.current": "4096\n", "memory.max": "max\n"})
+	tests := []struct {
+		name       string
+		cgroupDir  string // "" switches the source off (newFakeMonitor)
+		wantCgroup bool
+	}{
+		{"cgroup source off", "", false},
+		{"cgroup directory missing", filepath.Join(t.TempDir(), "absent"), false},
+		{"cgroup without memory.max", unbounded, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := &fakeRuntime{} // no GOMEMLIMIT
+				f.used.Store(1 << 20)
+				m := newFakeMonitor(t, f, Options{CgroupDir: tt.cgroupDir})
+				r := m.Reading()
+				if r.LimitSource != "RAM" || r.Limit != ram || r.Limit <= 0 {
+					t.Fatalf("Limit %d from %q, want %d (MemTotal) from \"RAM\" (notes %q)", r.Limit, r.LimitSource, ram, r.Notes)
+				}
+				if r.GoMemLimit != 0 || r.HasCgroup != tt.wantCgroup {
+					t.Errorf("GoMemLimit %d HasCgroup %v, want 0 and %v", r.GoMemLimit, r.HasCgroup, tt.wantCgroup)
+				}
+				if want := float64(1<<20) / float64(ram); r.Ratio != want {
+					t.Errorf("Ratio %v, want used/RAM = %v", r.Ratio, want)
+				}
+			})
+		})
+	}
+}
+
+// memTotal returns MemTotal from /proc/meminfo in bytes, read here
+// independently of the monitor's totalRAM; it skips the test where there
+// is no /proc/meminfo.
+func memTotal(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Skipf("no RAM source here: %v", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "MemTotal:" && f[2] == "kB" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatalf("MemTotal line %q: %v", line, err)
+			}
+			return kb * 1024
+		}
+	}
+	t.Fatalf("no MemTotal line in /proc/meminfo:\n%s", b)
+	return 0
 }
 
 func TestRealSources(t *testing.T) {

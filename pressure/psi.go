@@ -6,9 +6,17 @@ import "bytes"
 // wall time in which some (or all) runnable tasks were stalled waiting for
 // memory, averaged over 10, 60 and 300 seconds, in percent.
 type PSI struct {
+	// Some10, Some60 and Some300 are the percentages of the last 10, 60
+	// and 300 seconds in which at least one task was stalled on memory
+	// (the "some" line's avg10, avg60 and avg300).
 	Some10, Some60, Some300 float64
+	// Full10, Full60 and Full300 are the percentages of the last 10, 60
+	// and 300 seconds in which all non-idle tasks were stalled on memory
+	// at once (the "full" line): time in which no useful work was done.
 	Full10, Full60, Full300 float64
-	SomeTotal, FullTotal    uint64 // cumulative stall time in microseconds
+	// SomeTotal and FullTotal are the cumulative stall times, in
+	// microseconds, of the "some" and "full" lines (their total field).
+	SomeTotal, FullTotal uint64
 }
 
 // parsePSI parses the contents of a memory.pressure file without allocating.

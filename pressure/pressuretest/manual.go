@@ -1,31 +1,3 @@
-// Package pressuretest holds test helpers for code that reacts to
-// github.com/patinox/memory/pressure: a [pressure.Monitor] whose level only
-// the test changes, with [pressure.Monitor.Set].
-//
-// It does not import package testing: helpers take the small TestingT
-// interface, which *testing.T and *testing.B satisfy, so importing this
-// package never drags testing into a production build.
-//
-// A test of a component's reaction to memory pressure:
-//
-//	func TestShrinksUnderPressure(t *testing.T) {
-//		synctest.Test(t, func(t *testing.T) {
-//			mon := pressuretest.Manual(t)
-//			c, _ := cache.New(&cache.Options[string, []byte]{MaxEntries: 1000, Pressure: mon})
-//			defer c.Close()
-//			// ... fill c ...
-//			mon.Set(pressure.High)
-//			synctest.Wait() // the cache has evicted down to half its bound
-//			// ... check c.Len() ...
-//		})
-//	}
-//
-// # Caveats
-//
-// The monitor still polls the Go runtime once per interval (against a limit
-// of 2^50 bytes it never reaches); under testing/synctest that poll runs on
-// the bubble's fake clock. Delivery to subscribers is asynchronous: after
-// Set, wait for the reaction (synctest.Wait, or a channel) before checking.
 package pressuretest
 
 import (
@@ -34,10 +6,17 @@ import (
 	"github.com/patinox/memory/pressure"
 )
 
-// TestingT is the part of *testing.T that Manual uses.
+// TestingT is the part of *testing.T (and *testing.B, *testing.F) that
+// Manual uses.
 type TestingT interface {
+	// Helper marks the caller as a test helper, so that failures are
+	// reported at the test's line.
 	Helper()
+	// Fatalf fails the test with a formatted message and stops it; Manual
+	// calls it when the monitor cannot be created.
 	Fatalf(format string, args ...any)
+	// Cleanup registers a function to run when the test ends; Manual
+	// registers the monitor's Close.
 	Cleanup(func())
 }
 

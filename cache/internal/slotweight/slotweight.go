@@ -1,11 +1,3 @@
-// Package slotweight keeps the weight of each slot of an eviction policy,
-// storing nothing per slot while every weight is 1, as in caches bounded by
-// an entry count. The cache's policies (cache/internal/evict and
-// cache/internal/tinylfu) keep their per-slot state in slices indexed by
-// slot; this is their weight column.
-//
-// A Table is not safe for concurrent use; its zero value holds no weight
-// other than 1.
 package slotweight
 
 import "github.com/patinox/memory/cache/internal/trim"

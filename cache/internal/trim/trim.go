@@ -1,7 +1,3 @@
-// Package trim gives back the memory of the slot-indexed slices that the
-// cache and its eviction policies keep, when the cache compacts its slots
-// after shrinking (a Resize down, memory pressure, Clear, a burst of
-// expiries).
 package trim
 
 // Slice returns s cut to its first n elements. When s's capacity is more
