@@ -114,7 +114,7 @@ func idOf(rec *registration) releaseID {
 // on the way without counting (one memory-pressure signal would empty the
 // cache). The others are released by eviction, ReleaseMatching, Shutdown,
 // or the cache's own pressure reaction (Options.Pressure).
-func (t *tracker[K, V]) track(v V, w int64) (rec *registration, err error) {
+func (t *tracker[K, V]) track(v V, w int64) (*registration, error) {
 	if t.reg == nil {
 		return nil, nil
 	}
@@ -122,7 +122,9 @@ func (t *tracker[K, V]) track(v V, w int64) (rec *registration, err error) {
 	if clean == nil {
 		return nil, nil
 	}
-	rec = &registration{}
+	// rec is a local, not a named result: captured by cleanup, a named
+	// result would move to the heap on every call, tracked or not.
+	rec := &registration{}
 	forget := t.onForget
 	cleanup := func(ctx context.Context) error {
 		if !forget(rec, v) { // the value leaves the cache first
