@@ -3,9 +3,9 @@ GO          ?= go
 MODULES     := . bench
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test fmt vet staticcheck deps unit demo bench
+.PHONY: test fmt vet staticcheck deps unit allocs demo bench
 
-test: fmt vet staticcheck deps unit
+test: fmt vet staticcheck deps unit allocs
 
 # gofmt: fail on any unformatted file.
 fmt:
@@ -25,6 +25,11 @@ deps:
 
 unit:
 	@for m in $(MODULES); do echo "go test -race ($$m)"; (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
+
+# allocs: the allocation tests skip under -race (the race detector
+# allocates), so they run once more without it.
+allocs:
+	@echo "go test -run Alloc (without -race)"; $(GO) test -count=1 -run 'Alloc' ./...
 
 demo:
 	$(GO) run ./cmd/patinox-mem demo
