@@ -308,19 +308,26 @@ func (e *entry) hasLiveDependents() bool {
 	return false
 }
 
-// liveAs reports whether e is live as incarnation inc.
-func (e *entry) liveAs(inc uint32) bool { return e.sw.Load() == uint64(inc)<<32|uint64(stLive) }
+// linkableAs reports whether a new resource may depend on e as incarnation
+// inc: e is live, or held (its Registered event is being delivered: the
+// observer may register a dependent of it; only a release by ID, which
+// then releases that dependent first, can claim e meanwhile).
+func (e *entry) linkableAs(inc uint32) bool {
+	w := e.sw.Load()
+	return w == uint64(inc)<<32|uint64(stLive) || w == uint64(inc)<<32|uint64(stHeld)
+}
 
-// addDependent links d as a dependent of e; false if e is no longer live as
-// incarnation inc. An entry with links is never recycled (see recycle).
+// addDependent links d as a dependent of e; false if e is no longer
+// linkable as incarnation inc. An entry with links is never recycled (see
+// recycle).
 func (e *entry) addDependent(d *entry, inc uint32) bool {
-	if !e.liveAs(inc) {
+	if !e.linkableAs(inc) {
 		return false
 	}
 	l := e.lnk()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !e.liveAs(inc) {
+	if !e.linkableAs(inc) {
 		return false
 	}
 	if l.dependents == nil {

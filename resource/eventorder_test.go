@@ -247,3 +247,125 @@ func TestNewIdleResourceLooksJustTouched(t *testing.T) {
 		}
 	})
 }
+
+// TestObserverReleasesDependencyDuringRegistered: an observer may release
+// other resources in any event, among them one that the resource being
+// announced depends on. That release must not wait for the announced
+// resource, whose registration waits for the observer to return: it
+// deadlocked. The registration is then refused (the resource it depends
+// on is gone) and ends with Detached; its cleanup never runs.
+func TestObserverReleasesDependencyDuringRegistered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r *resource.Registry
+		var parent resource.ID
+		released := make(chan error, 1)
+		rec := &recorder{}
+		obs := resource.ObserverFunc(func(e resource.Event) {
+			rec.Observe(e)
+			if e.Type == resource.Registered && e.Kind == "child" {
+				released <- r.Release(context.Background(), parent)
+			}
+		})
+		r = newRegistry(t, &resource.Options{Observer: obs})
+		var parentCleaned, childCleaned atomic.Int32
+		parent = mustRegister(t, r, func(context.Context) error { parentCleaned.Add(1); return nil })
+		child, err := r.Register(func(context.Context) error { childCleaned.Add(1); return nil },
+			resource.WithKind("child"), resource.DependsOn(parent))
+		if rerr := <-released; rerr != nil || parentCleaned.Load() != 1 {
+			t.Errorf("Release of the dependency in the Registered event = %v, its cleanup ran %d times; want nil, 1", rerr, parentCleaned.Load())
+		}
+		if !errors.Is(err, resource.ErrReleased) || childCleaned.Load() != 0 {
+			t.Errorf("Register = %v, %v, cleanup ran %d times; want ErrReleased, 0 runs", child, err, childCleaned.Load())
+		}
+		var types []resource.EventType
+		rec.mu.Lock()
+		for _, e := range rec.events {
+			if e.Kind == "child" {
+				types = append(types, e.Type)
+			}
+		}
+		rec.mu.Unlock()
+		if want := []resource.EventType{resource.Registered, resource.Detached}; !slices.Equal(types, want) {
+			t.Errorf("events of the refused registration: %v, want %v", types, want)
+		}
+		if r.Len() != 0 {
+			t.Errorf("Len = %d, want 0", r.Len())
+		}
+	})
+}
+
+// TestDependsOnDuringRegistered: an observer may register a resource that
+// depends on the one being announced (it knows its ID from the event). The
+// announced resource cannot be claimed by anyone else yet, but it is in
+// the registry: the registration must succeed (it failed with ErrReleased),
+// and releasing the announced resource releases the dependent first.
+func TestDependsOnDuringRegistered(t *testing.T) {
+	for _, form := range []string{"Register", "DependsOn"} {
+		t.Run(form, func(t *testing.T) {
+			var r *resource.Registry
+			c := &counter{}
+			regErr := make(chan error, 1)
+			obs := resource.ObserverFunc(func(e resource.Event) {
+				if e.Type == resource.Registered && e.Kind == "parent" {
+					_, err := r.Register(c.fn("child"), resource.WithKind("child"), resource.DependsOn(e.ID))
+					regErr <- err
+				}
+			})
+			r = newRegistry(t, &resource.Options{Observer: obs})
+			opts := []resource.Option{resource.WithKind("parent")}
+			if form == "DependsOn" {
+				opts = append(opts, resource.DependsOn(mustRegister(t, r, c.fn("grandparent"))))
+			}
+			parent := mustRegister(t, r, c.fn("parent"), opts...)
+			if err := <-regErr; err != nil {
+				t.Fatalf("Register with DependsOn(the announced resource) = %v, want nil", err)
+			}
+			mustOK(t, r.Release(context.Background(), parent))
+			if got := c.seq(); !slices.Equal(got, []string{"child", "parent"}) {
+				t.Errorf("cleanups %v, want [child parent]", got)
+			}
+		})
+	}
+}
+
+// TestDependsOnRacingShutdownFails: a registration racing Shutdown either
+// fails with ErrShuttingDown or is released by Shutdown. A DependsOn
+// registration whose dependency Shutdown claimed before it could link to
+// it failed with ErrReleased instead (the package caveats promise
+// ErrShuttingDown once Shutdown began). The observer holds the new
+// resource's Registered event while Shutdown releases the dependency.
+func TestDependsOnRacingShutdownFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		obs := &gatedObserver{entered: make(chan struct{}), gate: make(chan struct{})}
+		r, err := resource.NewRegistry(&resource.Options{Observer: obs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parentCleaned, childCleaned atomic.Int32
+		parent := mustRegister(t, r, func(context.Context) error { parentCleaned.Add(1); return nil })
+		regErr := make(chan error, 1)
+		go func() {
+			_, err := r.Register(func(context.Context) error { childCleaned.Add(1); return nil },
+				resource.WithKind("gated"), resource.DependsOn(parent))
+			regErr <- err
+		}()
+		<-obs.entered
+		shut := make(chan error, 1)
+		go func() { shut <- r.Shutdown(context.Background()) }()
+		synctest.Wait() // Shutdown has claimed the dependency and waits for the new resource
+		close(obs.gate)
+		err = <-regErr
+		if err := <-shut; err != nil {
+			t.Errorf("Shutdown = %v", err)
+		}
+		switch {
+		case err == nil && childCleaned.Load() == 1: // released by Shutdown
+		case errors.Is(err, resource.ErrShuttingDown) && childCleaned.Load() == 0:
+		default:
+			t.Errorf("Register racing Shutdown = %v, cleanup ran %d times; want ErrShuttingDown (0 runs) or nil (1 run)", err, childCleaned.Load())
+		}
+		if parentCleaned.Load() != 1 {
+			t.Errorf("dependency cleaned %d times, want 1", parentCleaned.Load())
+		}
+	})
+}

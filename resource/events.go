@@ -62,10 +62,12 @@ type Event struct {
 //
 // Order: a resource's Registered event comes before any other event of
 // it. Until Observe returns for Registered, nothing can claim the resource
-// (a Shutdown, or the release of a resource it depends on, waits for it;
-// Reclaim, ReleaseMatching and timers pass it by) except a Release,
-// ReleaseAsync or Detach by its ID, which only the observer can know yet:
-// Observe may release it so. A registration with DependsOn that is
+// (a Shutdown waits for it; Reclaim, ReleaseMatching and timers pass it
+// by) except a Release, ReleaseAsync or Detach by its ID, which only the
+// observer can know yet: Observe may release it so, or register a resource
+// that depends on it. A resource with DependsOn is announced before it is
+// linked to what it depends on, so Observe may also release those: the
+// registration is then refused. A registration with DependsOn that is
 // refused after its Registered event (a resource it depends on was
 // claimed meanwhile, or Shutdown began) is followed by Detached. When the
 // scheduler releases a resource after its dependents (ReleaseAsync,

@@ -3,6 +3,7 @@ package resource
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -195,6 +196,61 @@ func TestBackoffNeverWraps(t *testing.T) {
 		for range 50 {
 			if got := backoff(tc.base, tc.attempt); got < tc.wantMin {
 				t.Fatalf("backoff(%v, %d) = %v, want >= %v", tc.base, tc.attempt, got, tc.wantMin)
+			}
+		}
+	}
+}
+
+// TestDefaultOptions: NewRegistry(nil), and an Options whose fields are all
+// zero, resolve to the documented defaults (Options' field docs), in the
+// config and where each is used.
+func TestDefaultOptions(t *testing.T) {
+	old := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(old)
+	for _, procs := range []int{1, 2, 5} {
+		runtime.GOMAXPROCS(procs)
+		for _, tc := range []struct {
+			name string
+			o    *Options
+		}{{"nil", nil}, {"zero", &Options{}}} {
+			r, err := NewRegistry(tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantWorkers := max(2, procs)
+			for _, c := range []struct {
+				field     string
+				got, want any
+			}{
+				{"Leaks", r.cfg.leaks, LeaksSampled},
+				{"LeakSampleRate", r.cfg.sampleRate, 128},
+				{"MaxAttempts", r.cfg.maxAttempts, 3},
+				{"RetryBackoff", r.cfg.retryBackoff, 100 * time.Millisecond},
+				{"Workers", r.cfg.workers, wantWorkers},
+				{"Workers (scheduler bound)", r.sched.max, wantWorkers},
+				{"FailureHistory", r.cfg.failureHistory, 128},
+				{"FailureHistory (failure log bound)", r.fails.max, 128},
+				{"CleanupTimeout", r.cfg.cleanupTimeout, 30 * time.Second},
+				{"Observer", r.obs, Observer(nil)},
+			} {
+				if c.got != c.want {
+					t.Errorf("GOMAXPROCS=%d, %s Options: %s = %v, want %v", procs, tc.name, c.field, c.got, c.want)
+				}
+			}
+			if tc.o == nil && procs == 1 { // the sampling itself: 1 Track in 128 records a stack
+				const draws, want = 128 * 1000, 1000 // binomial: σ ≈ 31.5
+				n := 0
+				for range draws {
+					if r.sampleStack() {
+						n++
+					}
+				}
+				if n < want-200 || n > want+200 {
+					t.Errorf("sampleStack true %d times in %d, want about %d (1 in 128)", n, draws, want)
+				}
+			}
+			if err := r.Shutdown(t.Context()); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}

@@ -102,6 +102,9 @@ func (r *Registry) reportLeak(e *entry) {
 // most frequent first. It is bounded: after 1024 distinct sites further
 // stacks are counted together per kind.
 func (r *Registry) LeakReports() []LeakReport {
+	if r == nil { // holds nothing
+		return nil
+	}
 	r.leaks.mu.Lock()
 	out := make([]LeakReport, 0, len(r.leaks.sites))
 	for _, s := range r.leaks.sites {

@@ -89,7 +89,9 @@ func Reclaimable() Option { return Option{key: optReclaimable} }
 // bytes it freed) instead of releasing it; the resource stays live.
 // Reclaim skips a resource that is no longer live when its turn comes, but
 // a release that starts while reclaim runs does not wait for it: reclaim
-// must tolerate running concurrently with the cleanup.
+// must tolerate running concurrently with the cleanup. A negative freed is
+// a failure of the resource: Reclaim counts 0 for it and returns an error
+// naming it (joined with err, if any).
 func ReclaimWith(reclaim func(ctx context.Context) (freed int64, err error)) Option {
 	return Option{key: optReclaimWith, rfn: reclaim}
 }

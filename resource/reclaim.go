@@ -18,6 +18,9 @@ func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) e
 	if match == nil {
 		return errors.New("resource: ReleaseMatching: nil match")
 	}
+	if r == nil { // holds nothing
+		return nil
+	}
 	var errs []error
 	for _, c := range r.liveInfos() {
 		if !match(c.info) {
@@ -41,7 +44,8 @@ func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) e
 // Reclaim frees memory by releasing Reclaimable resources (or calling their
 // ReclaimWith function, which shrinks them and leaves them live) until at
 // least bytes have been freed; bytes <= 0 means every candidate. Freed bytes
-// are a released resource's WithSize, or what ReclaimWith returned.
+// are a released resource's WithSize, or what ReclaimWith returned (a
+// negative count is an error naming the resource, and counts as 0).
 //
 // With a byte target (bytes > 0), a Reclaimable resource whose size is 0
 // (no WithSize, or SetSize(0)) is not released: it frees nothing Reclaim
@@ -59,6 +63,9 @@ func (r *Registry) ReleaseMatching(ctx context.Context, match func(Info) bool) e
 // release them too). Cleanups run on the caller's goroutine; Reclaim stops
 // when ctx ends. err joins every failure and ctx's error.
 func (r *Registry) Reclaim(ctx context.Context, bytes int64) (freed int64, err error) {
+	if r == nil { // holds nothing
+		return 0, nil
+	}
 	var errs []error
 	for _, c := range r.reclaimCandidates() {
 		if bytes > 0 && freed >= bytes {
@@ -134,6 +141,10 @@ func (r *Registry) reclaimOne(ctx context.Context, e *entry, sized bool) (int64,
 			return 0, nil
 		}
 		n, err := callReclaim(ctx, fn)
+		if n < 0 { // a bug in fn: counted as nothing, not subtracted
+			err = errors.Join(err, fmt.Errorf("ReclaimWith function returned %d bytes freed, want >= 0", n))
+			n = 0
+		}
 		if err != nil {
 			return n, fmt.Errorf("resource %v: reclaim: %w", e.id, err)
 		}

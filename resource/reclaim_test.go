@@ -237,3 +237,53 @@ func TestReclaimSkipsUnsizedForByteTarget(t *testing.T) {
 		}
 	})
 }
+
+// TestReclaimWithNegativeFreed: a ReclaimWith function that reports a
+// negative byte count (a bug in it) is a failure of that resource, not a
+// debt: Reclaim counts 0 for it instead of subtracting from what the
+// others freed (which made it release more than its target), reports no
+// Reclaimed event for it, and its error names the resource and the count.
+func TestReclaimWithNegativeFreed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     error // returned by the ReclaimWith function with -5
+		target  int64
+		wantRel []string // released, in order
+	}{
+		{name: "nil-error/every-candidate", target: 0, wantRel: []string{"a", "b"}},
+		{name: "nil-error/target", target: 10, wantRel: []string{"a"}},
+		{name: "with-error", err: errBoom, target: 10, wantRel: []string{"a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rec := &recorder{}
+				r := newRegistry(t, &resource.Options{Observer: rec})
+				c := &counter{}
+				bad := mustRegister(t, r, c.fn("bad"), resource.WithPriority(resource.Low),
+					resource.ReclaimWith(func(context.Context) (int64, error) { return -5, tc.err }))
+				mustRegister(t, r, c.fn("a"), resource.Reclaimable(), resource.WithSize(10))
+				advance(time.Second)
+				mustRegister(t, r, c.fn("b"), resource.Reclaimable(), resource.WithSize(10))
+
+				freed, err := r.Reclaim(context.Background(), tc.target)
+				if want := int64(10 * len(tc.wantRel)); freed != want {
+					t.Errorf("freed = %d, want %d (the negative count is not subtracted)", freed, want)
+				}
+				if err == nil || !strings.Contains(err.Error(), bad.String()) || !strings.Contains(err.Error(), "-5") {
+					t.Errorf("err = %v, want an error naming %v and -5", err, bad)
+				}
+				if tc.err != nil && !errors.Is(err, tc.err) {
+					t.Errorf("err = %v, want it to wrap %v", err, tc.err)
+				}
+				if got := c.seq(); !slices.Equal(got, tc.wantRel) {
+					t.Errorf("released %v, want %v", got, tc.wantRel)
+				}
+				for _, ev := range rec.of(resource.Reclaimed) {
+					if ev.ID == bad {
+						t.Errorf("Reclaimed event for %v with Size %d, want none", bad, ev.Size)
+					}
+				}
+			})
+		})
+	}
+}

@@ -15,7 +15,8 @@ import (
 // Registry tracks live resources and runs their cleanups exactly once.
 // Create one with NewRegistry. A zero Registry holds nothing: Track,
 // Register and Shutdown fail on it (or on a nil *Registry) with an error
-// saying so, and methods taking an ID report ErrNotFound. All
+// saying so, methods taking an ID report ErrNotFound, and the others see
+// an empty registry (Len 0, Reclaim frees nothing, ...). All
 // methods are safe for concurrent use. A Registry must be shut down with
 // Shutdown to release what is still live; an idle Registry runs no
 // goroutine and arms no timer, so forgetting Shutdown leaks resources, not
@@ -267,9 +268,9 @@ func (r *Registry) resolveDeps(e *entry) error {
 	return nil
 }
 
-// linkDeps makes e, which is in the table in state stNew (nobody can claim
-// it), a dependent of each resource it depends on, announces it (the
-// Registered event, see goLive), then makes it live.
+// linkDeps announces e, which is in the table in state stNew (nobody can
+// claim it), with its Registered event (see announce), makes it a dependent
+// of each resource it depends on, then makes it live.
 // Every resource that is released from then on sees e among its
 // dependents. If one of them was claimed before e could link to it, or
 // Shutdown began, registration fails and e is taken out again; a
@@ -277,6 +278,10 @@ func (r *Registry) resolveDeps(e *entry) error {
 // someone claimed e in the instant it was live does registration succeed
 // anyway: e is then linked, so its cleanup runs before its dependencies'.
 func (r *Registry) linkDeps(e *entry) error {
+	announced := r.obs != nil
+	if announced && !r.announce(e) {
+		return nil // released by ID during its Registered event
+	}
 	var err error
 	for i, p := range e.x.deps {
 		if !p.addDependent(e, e.x.depIncs[i]) {
@@ -284,30 +289,40 @@ func (r *Registry) linkDeps(e *entry) error {
 			break
 		}
 	}
-	announced := err == nil && r.obs != nil
-	if announced {
-		e.setState(stHeld) // a release by ID may claim it now (claimByID)
-		r.emit(Registered, e, 0, nil)
-		held := uint64(e.inc)<<32 | uint64(stHeld)
-		e.sw.CompareAndSwap(held, uint64(e.inc)<<32|uint64(stLive))
-	} else {
-		e.setState(stLive)
-	}
+	e.setState(stLive)
 	if err == nil {
 		for i, p := range e.x.deps {
-			if !p.liveAs(e.x.depIncs[i]) {
+			if !p.linkableAs(e.x.depIncs[i]) {
 				err = fmt.Errorf("resource: DependsOn(%v): %w", e.x.depIDs[i], ErrReleased)
 				break
 			}
 		}
 	}
-	if err == nil && r.phase.Load() != int32(PhaseRunning) {
+	if r.phase.Load() != int32(PhaseRunning) {
+		// Refused because Shutdown began, even if what e depends on is
+		// gone: Shutdown may be what claimed it.
 		err = errShuttingDown()
 	}
 	if err != nil && !r.undoInsert(e, announced) {
 		return nil // claimed meanwhile: it is released in order
 	}
 	return err
+}
+
+// announce delivers the Registered event of e, a new resource with
+// dependencies, before linking it to them: held meanwhile (stHeld), e can
+// be claimed only by a release by its ID (the observer's, see claimByID),
+// and it is no dependent yet, so nothing waits for it. Were it linked, an
+// observer that releases a resource e depends on would wait for e, whose
+// registration waits for the observer: a deadlock. Released by the
+// observer, it is gone when e links to it: registration is refused
+// (Detached). announce returns e to stNew, or false if e was released by
+// its ID meanwhile.
+func (r *Registry) announce(e *entry) bool {
+	e.setState(stHeld)
+	r.emit(Registered, e, 0, nil)
+	held := uint64(e.inc)<<32 | uint64(stHeld)
+	return e.sw.CompareAndSwap(held, uint64(e.inc)<<32|uint64(stNew))
 }
 
 // undoInsert takes e out again; false if someone claimed it meanwhile. If
@@ -501,6 +516,9 @@ func (r *Registry) Info(id ID) (Info, bool) {
 // yielding.
 func (r *Registry) All() iter.Seq[Info] {
 	return func(yield func(Info) bool) {
+		if r == nil { // holds nothing
+			return
+		}
 		var buf []Info
 		for i := range r.shards {
 			buf = r.shards[i].appendInfos(r, buf[:0])
@@ -545,6 +563,9 @@ func (r *Registry) snapshot() []*entry {
 // Len returns how many resources are in the registry: live ones and those
 // whose cleanup has been claimed but has not finished.
 func (r *Registry) Len() int {
+	if r == nil { // holds nothing
+		return 0
+	}
 	n := 0
 	for i := range r.shards {
 		sh := &r.shards[i]

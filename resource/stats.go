@@ -59,6 +59,9 @@ type counters struct {
 // the per-kind counts), so call it for monitoring, not per operation.
 func (r *Registry) Stats() Stats {
 	s := Stats{LiveByKind: make(map[string]int)}
+	if r == nil { // holds nothing
+		return s
+	}
 	var h histogram
 	for i := range r.shards {
 		sh := &r.shards[i]
@@ -97,6 +100,9 @@ func (r *Registry) Stats() Stats {
 
 // Health returns a snapshot for health checks.
 func (r *Registry) Health() Health {
+	if r == nil { // holds nothing
+		return Health{}
+	}
 	ls := r.sched.stats()
 	h := Health{Phase: Phase(r.phase.Load()), Live: r.Len(), Running: ls.running}
 	for _, q := range ls.queued {
@@ -120,7 +126,12 @@ func (r *Registry) Health() Health {
 // Failures returns the most recent cleanups that failed for good, oldest
 // first. It keeps at most Options.FailureHistory of them (default 128);
 // Stats.Failed counts all.
-func (r *Registry) Failures() []*CleanupError { return r.fails.list() }
+func (r *Registry) Failures() []*CleanupError {
+	if r == nil { // holds nothing
+		return nil
+	}
+	return r.fails.list()
+}
 
 // failureLog keeps the last max failures in a ring.
 type failureLog struct {
