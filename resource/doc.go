@@ -83,9 +83,8 @@
 //
 // An Observer receives every Event synchronously on the goroutine where it
 // happens, never under a lock; SlogObserver logs them. A resource's
-// Registered event is delivered before any other event of it, and when the
-// scheduler releases resources in dependency order their events come in
-// that order too (see Observer). Stats and Health
+// Registered event is delivered before any other event of it (see
+// Observer). Stats and Health
 // return value snapshots (counters, queue depths, cleanup latency
 // percentiles).
 //
@@ -133,8 +132,8 @@
 //   - Observers run synchronously; a slow Observer slows the goroutine that
 //     emits (a releaser or a worker), and holds back what its event must
 //     precede: a new resource cannot be claimed until its Registered event
-//     returns, nor a resource's cleanup start on the scheduler until its
-//     dependents' last events return. An Observer must not call Shutdown.
+//     returns. An Observer must not call Shutdown. End events of different
+//     resources are not ordered (see Observer).
 //   - Stats is O(live resources); Len, Info and the hot paths are not.
 //   - A resource queued when Shutdown's context ends is never cleaned up,
 //     nor are the resources it depends on; they are listed in the

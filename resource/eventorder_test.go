@@ -133,61 +133,6 @@ func TestRegisteredIsFirstEvent(t *testing.T) {
 	}
 }
 
-// TestDependentReleasedEventFirst: when the scheduler releases a resource
-// after its dependents (ReleaseAsync, Shutdown), a dependent's Released
-// event is delivered before the resource it depends on is cleaned up (and
-// so before that one's Released), whatever workers run them, so that the
-// events (and SlogObserver's log) show the order the cleanups ran in.
-func TestDependentReleasedEventFirst(t *testing.T) {
-	for _, how := range []string{"ReleaseAsync", "Shutdown"} {
-		t.Run(how, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				entered, gate := make(chan struct{}), make(chan struct{})
-				rec := &recorder{}
-				obs := resource.ObserverFunc(func(e resource.Event) {
-					if e.Type == resource.Released && e.Kind == "child" {
-						close(entered)
-						<-gate
-					}
-					rec.Observe(e)
-				})
-				r, err := resource.NewRegistry(&resource.Options{Workers: 4, Observer: obs})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var parentCleaned atomic.Bool
-				parent := mustRegister(t, r, func(context.Context) error { parentCleaned.Store(true); return nil }, resource.WithKind("parent"))
-				mustRegister(t, r, func(context.Context) error { return nil }, resource.WithKind("child"), resource.DependsOn(parent))
-				shut := make(chan error, 1)
-				switch how {
-				case "Shutdown":
-					go func() { shut <- r.Shutdown(context.Background()) }()
-				case "ReleaseAsync":
-					mustOK(t, r.ReleaseAsync(parent))
-				}
-				<-entered
-				synctest.Wait()
-				if parentCleaned.Load() || rec.count(resource.Released) != 0 {
-					t.Errorf("while the child's Released event is delivered: parent cleaned %v, %d Released events; want false, 0",
-						parentCleaned.Load(), rec.count(resource.Released))
-				}
-				close(gate)
-				if how == "Shutdown" {
-					mustOK(t, <-shut)
-				}
-				mustOK(t, r.Shutdown(context.Background()))
-				var kinds []string
-				for _, e := range rec.of(resource.Released) {
-					kinds = append(kinds, e.Kind)
-				}
-				if !slices.Equal(kinds, []string{"child", "parent"}) {
-					t.Errorf("Released events of %v, want [child parent]", kinds)
-				}
-			})
-		})
-	}
-}
-
 // TestReleaseByIDDuringRegistered: while a resource's Registered event is
 // delivered nothing else can claim it, but the observer itself may release
 // it by its ID (as a test that injects a release racing a registration

@@ -69,11 +69,12 @@ type Event struct {
 // linked to what it depends on, so Observe may also release those: the
 // registration is then refused. A registration with DependsOn that is
 // refused after its Registered event (a resource it depends on was
-// claimed meanwhile, or Shutdown began) is followed by Detached. When the
-// scheduler releases a resource after its dependents (ReleaseAsync,
-// expiry, leaks, Shutdown), each dependent's last event (Released, GaveUp)
-// is delivered before that resource's cleanup starts. So Observe must not
-// call Shutdown, which waits for what the event holds back.
+// claimed meanwhile, or Shutdown began) is followed by Detached. Observe
+// must not call Shutdown, which waits for what a Registered event holds
+// back. The end events (Released, GaveUp, Detached) of different resources
+// are not ordered: a dependent's cleanup finishes before the cleanup of
+// what it depends on starts, but its event may arrive after that one's
+// (an observer may release, and wait for, what the dependent depended on).
 type Observer interface {
 	Observe(Event)
 }

@@ -56,8 +56,7 @@ func (r *Registry) insertRecycled(run runner, ac *attemptCtx, p plainOpts, idx u
 		return nil, 0, 0, err
 	}
 	if r.obs != nil { // only this Guard's Release can recycle e: its fields stay
-		r.emit(Registered, e, 0, nil)
-		r.goLive(e)
+		r.announceLive(e)
 	}
 	return e, inc, id, nil
 }

@@ -211,13 +211,20 @@ func (r *Registry) insert(e *entry, idx uint64) error {
 			return err
 		}
 	} else if r.obs != nil {
-		r.emit(Registered, e, 0, nil)
-		r.goLive(e)
+		r.announceLive(e)
 	}
 	if e.timed() {
 		r.timers.addExpiry(e)
 	}
 	return nil
+}
+
+// announceLive delivers the Registered event of e, held, then makes it
+// live (goLive), even if Observe panics: a held entry would wait forever
+// for a release by an ID its registrant never got, and hold up Shutdown.
+func (r *Registry) announceLive(e *entry) {
+	defer r.goLive(e)
+	r.emit(Registered, e, 0, nil)
 }
 
 // goLive makes e live once its Registered event has been delivered: until
@@ -318,9 +325,19 @@ func (r *Registry) linkDeps(e *entry) error {
 // observer, it is gone when e links to it: registration is refused
 // (Detached). announce returns e to stNew, or false if e was released by
 // its ID meanwhile.
+//
+// If Observe panics, e goes live unlinked (goLive), so that Shutdown
+// releases it: its registrant never got its ID.
 func (r *Registry) announce(e *entry) bool {
 	e.setState(stHeld)
+	done := false
+	defer func() {
+		if !done {
+			r.goLive(e)
+		}
+	}()
 	r.emit(Registered, e, 0, nil)
+	done = true
 	held := uint64(e.inc)<<32 | uint64(stHeld)
 	return e.sw.CompareAndSwap(held, uint64(e.inc)<<32|uint64(stNew))
 }
@@ -446,14 +463,13 @@ const (
 )
 
 // finish removes e from the registry, counts its outcome, stores its final
-// state, sends the event ev of its end and only then resumes the entries
-// that waited for it on the scheduler: a dependent's end event reaches the
-// observer before the scheduler starts the cleanup of what it depends on,
-// so events show the order in which the cleanups ran. (A Release waiting
-// for e is woken before the event: an observer that releases what e
-// depended on does not wait for itself.) It also cancels the leak
-// detector's runtime cleanup of a leak-watched entry, whatever ended it
-// (the Guard, the registry by ID, expiry, Reclaim, Shutdown).
+// state, resumes the entries that waited for it and then sends the event
+// ev of its end. Resumed first: an observer may release (and so wait for)
+// what waited for e, which a resumption it held back would deadlock; so a
+// dependency's cleanup may start, and its event arrive, before e's event.
+// It also cancels the leak detector's runtime cleanup of a leak-watched
+// entry, whatever ended it (the Guard, the registry by ID, expiry,
+// Reclaim, Shutdown).
 func (r *Registry) finish(e *entry, st uint32, out outcome, ev EventType, attempt int, err error) {
 	if e.leaky {
 		e.run.(leakWatched).stopLeakCheck()
@@ -486,11 +502,10 @@ func (r *Registry) finish(e *entry, st uint32, out outcome, ev EventType, attemp
 		sh.detached++
 	}
 	sh.mu.Unlock()
-	w := e.markFinished(st)
+	r.resume(e.markFinished(st))
 	if r.obs != nil {
 		r.emit(ev, e, attempt, err)
 	}
-	r.resume(w)
 }
 
 // resume tells the entries that waited for a finished entry that it is
