@@ -41,7 +41,11 @@ type KeyedOptions[K comparable, T any] struct {
 	// LeakThreshold: see Options.
 	LeakThreshold time.Duration
 	// Registry and Priority: see Options; each key's sub-pool is one
-	// tracked resource, its connections depend on it.
+	// tracked resource, its connections depend on it. The registry's
+	// Observer may call into the Keyed, but must not Acquire (or
+	// TryAcquire) the key whose sub-pool's Registered event it is handling,
+	// on its own goroutine or by waiting for another one: the key's
+	// acquires wait for that registration to finish.
 	Registry *resource.Registry
 	Priority resource.Priority
 	// Pressure: see Options (each key's idle connections are trimmed).
@@ -212,7 +216,17 @@ func (k *keyed[K, T]) pool(ctx context.Context, key K) (*core[T], error) {
 func (k *keyed[K, T]) makePool(key K, making chan struct{}) (*core[T], error) {
 	// Made without k.mu: registering it calls the registry's observer,
 	// which may call back into k.
+	made := false
+	defer func() {
+		if !made { // newSubPool panicked (an Observer did): the next acquire makes it
+			k.mu.Lock()
+			delete(k.making, key)
+			close(making)
+			k.mu.Unlock()
+		}
+	}()
 	p, err := k.newSubPool(key)
+	made = true
 	k.mu.Lock()
 	delete(k.making, key)
 	close(making)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/patinox/memory/resource"
 )
@@ -134,10 +133,14 @@ func (p *core[T]) forget(c *conn[T], err error) {
 
 // awaitRegistryDestroys waits, for Close, until the registry has destroyed
 // the connections it claimed before the pool could (see runDestroy), or
-// ctx ends. When the registry is shutting down and not calling itself,
-// it waits at most until its Shutdown returns: what that leaves undone
-// never runs, and Shutdown's error names it.
+// ctx ends. While the registry shuts down it does not wait: Shutdown
+// destroys them and waits for that itself, and a Close that waited for
+// Shutdown could hold the very worker those destroys need (a Close called
+// from another resource's cleanup).
 func (p *core[T]) awaitRegistryDestroys(ctx context.Context, fromRegistry bool) error {
+	if !fromRegistry && p.reg != nil && p.reg.r.Health().Phase != resource.PhaseRunning {
+		return nil
+	}
 	p.mu.Lock()
 	n := p.regPending
 	var done chan struct{}
@@ -149,23 +152,8 @@ func (p *core[T]) awaitRegistryDestroys(ctx context.Context, fromRegistry bool) 
 	if done == nil {
 		return nil
 	}
-	var stopped chan struct{} // nil: never ready
-	if r := p.reg.r; !fromRegistry && r.Health().Phase != resource.PhaseRunning {
-		sctx, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer cancel()
-		stopped = make(chan struct{})
-		wg.Go(func() {
-			// Joins the Shutdown under way, whose result goes to its caller.
-			if r.Shutdown(sctx) == nil || sctx.Err() == nil {
-				close(stopped)
-			}
-		})
-	}
 	select {
 	case <-done:
-	case <-stopped:
 	case <-ctx.Done():
 		return fmt.Errorf("pool: close: %d connections still being destroyed by the registry when the context ended: %w", n, ctxErr(ctx))
 	}

@@ -207,9 +207,11 @@ func TestCloseWaitsForDestroysClaimedByRegistry(t *testing.T) {
 		}
 		l1.Release()
 		l2.Release()
-		shut := make(chan error, 1)
-		go func() { shut <- r.Shutdown(bg) }()
-		synctest.Wait() // Shutdown claimed everything; its worker waits in a destroy
+		released := make(chan error, 1)
+		go func() {
+			released <- r.ReleaseMatching(bg, func(in resource.Info) bool { return in.Kind == "pool-conn" })
+		}()
+		synctest.Wait() // the registry claimed both connections; it waits in a destroy
 		closed := make(chan error, 1)
 		go func() { closed <- p.Close(bg) }()
 		synctest.Wait()
@@ -230,7 +232,10 @@ func TestCloseWaitsForDestroysClaimedByRegistry(t *testing.T) {
 		if s := p.Stats(); s.Size != 0 || s.Destroyed.Closed != 2 {
 			t.Errorf("after Close: size %d, destroyed (closed) %d; want 0, 2", s.Size, s.Destroyed.Closed)
 		}
-		if err := <-shut; err != nil {
+		if err := <-released; err != nil {
+			t.Errorf("ReleaseMatching: %v", err)
+		}
+		if err := r.Shutdown(bg); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
 		b.verify(t, true)
