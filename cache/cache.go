@@ -327,9 +327,10 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 		return nil, ErrClosed
 	}
 	pending := c.setLocked(k, v, h, w, ttl, rec)
-	if rec != nil && rec.gone {
+	if rec != nil && rec.gone && !rec.shared {
 		// The registry released v before it was stored (forget found no
-		// entry): it leaves again, as if released just after.
+		// entry): it leaves again, as if released just after. (Shared: v
+		// is stored under its earlier registration, and stays.)
 		pending = c.forgetLocked(rec.id, pending)
 		c.publishLocked()
 		err = errReleasedBeforeStored
