@@ -115,17 +115,7 @@ func TestOnEvictOnLoadGoroutineMayCallBack(t *testing.T) {
 func TestLoadCancelledByCloseIsErrClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newInt(t, &Options[int, int]{MaxEntries: 10})
-		started := make(chan struct{})
-		done := make(chan error)
-		go func() {
-			_, err := c.GetOrLoad(context.Background(), 1, func(ctx context.Context, _ int) (int, error) {
-				close(started)
-				<-ctx.Done()
-				return 0, ctx.Err()
-			})
-			done <- err
-		}()
-		<-started
+		done := loadUntilCancelled(c, 1)
 		c.Close()
 		if err := <-done; !errors.Is(err, ErrClosed) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("GetOrLoad whose load Close cancelled = %v; want an error matching ErrClosed and context.Canceled", err)

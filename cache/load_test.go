@@ -132,6 +132,23 @@ func TestGetOrLoadCancelledWaiter(t *testing.T) {
 	})
 }
 
+// loadUntilCancelled starts a GetOrLoad of key whose loader runs until
+// its context ends, and returns once the loader runs; GetOrLoad's error
+// arrives on the returned channel.
+func loadUntilCancelled(c *Cache[int, int], key int) <-chan error {
+	started, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		_, err := c.GetOrLoad(context.Background(), key, func(ctx context.Context, _ int) (int, error) {
+			close(started)
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+		done <- err
+	}()
+	<-started
+	return done
+}
+
 // TestCloseCancelsLoads checks that Close cancels running loads and waits
 // for them, and that GetOrLoad afterwards fails with ErrClosed.
 func TestCloseCancelsLoads(t *testing.T) {
@@ -140,17 +157,7 @@ func TestCloseCancelsLoads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		started := make(chan struct{})
-		done := make(chan error, 1)
-		go func() {
-			_, err := c.GetOrLoad(context.Background(), 1, func(ctx context.Context, _ int) (int, error) {
-				close(started)
-				<-ctx.Done()
-				return 0, ctx.Err()
-			})
-			done <- err
-		}()
-		<-started
+		done := loadUntilCancelled(c, 1)
 		c.Close()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Fatalf("load during Close returned %v, want context.Canceled", err)

@@ -19,11 +19,7 @@ import (
 // the value is cached and open.
 func TestLoadSharedValueRegistrationReleasedIsStored(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reg := newRegistry(t)
-		c, err := New(&Options[string, *conn]{MaxEntries: 10, Registry: reg})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg, c := newTrackedCache[string](t)
 		obs := &releaseOnRegister{reg: reg}
 		c.tracker.registered = obs.registered
 		v := &conn{name: "v"}

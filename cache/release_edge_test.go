@@ -89,11 +89,7 @@ func TestReclaimTakesOnlySizedValues(t *testing.T) {
 // cache, and GetOrLoad does not hand the closed value out but fails.
 func TestSetAfterRegistryShutdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reg := newRegistry(t)
-		c, err := New(&Options[int, *conn]{MaxEntries: 10, Registry: reg})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg, c := newTrackedCache[int](t)
 		defer c.Close()
 		if err := reg.Shutdown(context.Background()); err != nil {
 			t.Fatal(err)
@@ -129,11 +125,7 @@ func TestSetAfterRegistryShutdown(t *testing.T) {
 // refuses, is closed once, by the shutdown, not also by the refusal.
 func TestSetDuringRegistryShutdownSharedValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reg := newRegistry(t)
-		c, err := New(&Options[int, *conn]{MaxEntries: 10, Registry: reg})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg, c := newTrackedCache[int](t)
 		defer c.Close()
 		v := &conn{name: "v"}
 		c.Set(1, v)
@@ -173,11 +165,7 @@ func TestSetDuringRegistryShutdownSharedValue(t *testing.T) {
 // with ErrClosed rather than return a closed value.
 func TestLoadStoredIntoClosedCacheFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reg := newRegistry(t)
-		c, err := New(&Options[int, *conn]{MaxEntries: 10, Registry: reg})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c := newTrackedCache[int](t)
 		v, unblock := &conn{name: "late"}, make(chan struct{})
 		type result struct {
 			v   *conn
@@ -215,11 +203,7 @@ func TestLoadStoredIntoClosedCacheFails(t *testing.T) {
 // out the closed value.
 func TestLoadReleasedBeforeStoredFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		reg := newRegistry(t)
-		c, err := New(&Options[string, *conn]{MaxEntries: 10, Registry: reg})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg, c := newTrackedCache[string](t)
 		defer c.Close()
 		obs := &releaseOnRegister{reg: reg}
 		obs.armed.Store(true)

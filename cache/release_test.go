@@ -36,6 +36,18 @@ func newRegistry(t *testing.T) *resource.Registry {
 	return r
 }
 
+// newTrackedCache returns a cache of up to 10 values whose values are
+// tracked in a new registry.
+func newTrackedCache[K comparable](t *testing.T) (*resource.Registry, *Cache[K, *conn]) {
+	t.Helper()
+	reg := newRegistry(t)
+	c, err := New(&Options[K, *conn]{MaxEntries: 10, Registry: reg})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return reg, c
+}
+
 // isCacheValue matches the registrations of cached values.
 func isCacheValue(i resource.Info) bool { return i.Kind == "cache-value" }
 

@@ -48,6 +48,16 @@ func openTrackedIn(t *testing.T, r *resource.Registry, path string) *mmap.Map {
 	return m
 }
 
+// registryWith returns a registry with options o; the test shuts it down.
+func registryWith(t *testing.T, o *resource.Options) *resource.Registry {
+	t.Helper()
+	r, err := resource.NewRegistry(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestRegistryReleaseHonoursContext: a registry release (Release, Shutdown,
 // ReleaseMatching) of a Map whose views are still running waits for them
 // only as long as its context allows. When ctx ends first it returns an
@@ -56,10 +66,7 @@ func openTrackedIn(t *testing.T, r *resource.Registry, path string) *mmap.Map {
 func TestRegistryReleaseHonoursContext(t *testing.T) {
 	path := tempFile(t, pattern(page))
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := registryWith(t, nil)
 		m := openTrackedIn(t, r, path)
 		id, _ := m.ID()
 		release := make(chan struct{})
@@ -120,12 +127,9 @@ func TestRegistryRetryFinishesRelease(t *testing.T) {
 				mu.Unlock()
 			}
 		})
-		r, err := resource.NewRegistry(&resource.Options{
+		r := registryWith(t, &resource.Options{
 			CleanupTimeout: time.Second, RetryBackoff: time.Second, MaxAttempts: 1000, Observer: obs,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		m := openTrackedIn(t, r, path)
 		id, _ := m.ID()
 		release := make(chan struct{})
@@ -173,10 +177,7 @@ func TestRegistryRetryFinishesRelease(t *testing.T) {
 func TestCloseWaitsDespiteCleanupTimeout(t *testing.T) {
 	path := tempFile(t, pattern(page))
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(&resource.Options{CleanupTimeout: time.Second, MaxAttempts: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := registryWith(t, &resource.Options{CleanupTimeout: time.Second, MaxAttempts: 1})
 		m := openTrackedIn(t, r, path)
 		release := make(chan struct{})
 		viewDone := blockedView(t, m, release)

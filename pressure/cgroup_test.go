@@ -31,16 +31,7 @@ func TestFindCgroupDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := findCgroupDir(filepath.Join(root, tt.cgroup), filepath.Join(root, tt.mountinfo))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("findCgroupDir = %q, %v; want %q", got, err, tt.want)
-			}
+			checkFindCgroupDir(t, filepath.Join(root, tt.cgroup), filepath.Join(root, tt.mountinfo), tt.want, tt.wantErr)
 		})
 	}
 }
@@ -80,17 +71,25 @@ func TestFindCgroupDirUnderMountRoot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := findCgroupDir(filepath.Join(root, "cgroup"), filepath.Join(root, tt.mountinfo))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("findCgroupDir = %q, %v; want an error containing %q", got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("findCgroupDir = %q, %v; want %q", got, err, tt.want)
-			}
+			checkFindCgroupDir(t, filepath.Join(root, "cgroup"), filepath.Join(root, tt.mountinfo), tt.want, tt.wantErr)
 		})
+	}
+}
+
+// checkFindCgroupDir fails t unless findCgroupDir of the files cgroup and
+// mountinfo returns the directory want or, when wantErr is set, an error
+// containing wantErr.
+func checkFindCgroupDir(t *testing.T, cgroup, mountinfo, want, wantErr string) {
+	t.Helper()
+	got, err := findCgroupDir(cgroup, mountinfo)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("findCgroupDir = %q, %v; want an error containing %q", got, err, wantErr)
+		}
+		return
+	}
+	if err != nil || got != want {
+		t.Fatalf("findCgroupDir = %q, %v; want %q", got, err, want)
 	}
 }
 
@@ -139,16 +138,7 @@ func TestFindCgroupDirOutsideNamespace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := findCgroupDir(filepath.Join(root, tt.cgroup), filepath.Join(root, tt.mountinfo))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("findCgroupDir = %q, %v; want an error containing %q", got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("findCgroupDir = %q, %v; want %q", got, err, tt.want)
-			}
+			checkFindCgroupDir(t, filepath.Join(root, tt.cgroup), filepath.Join(root, tt.mountinfo), tt.want, tt.wantErr)
 		})
 	}
 }
