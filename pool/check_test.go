@@ -29,14 +29,7 @@ func TestCheckIdleAfterSkipsHandOff(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 3 { // each lease held 2s, handed to the next waiter
-			got := make(chan *Lease[*fconn])
-			go func() {
-				l, err := p.Acquire(ctx)
-				if err != nil {
-					t.Error(err)
-				}
-				got <- l
-			}()
+			got := leaseInBackground(t, p)
 			synctest.Wait()
 			advance(2 * time.Second)
 			l.Release()
@@ -57,10 +50,7 @@ func TestCheckIdleAfterSkipsHandOff(t *testing.T) {
 		if checks != 1 {
 			t.Errorf("%d checks after an idle period past CheckIdleAfter, want 1", checks)
 		}
-		if err := p.Close(ctx); err != nil {
-			t.Fatal(err)
-		}
-		b.verify(t, true)
+		b.closeAndVerify(t, p)
 	})
 }
 
@@ -80,26 +70,18 @@ func TestStalledBackgroundCheckDoesNotBlockAcquire(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newBackend(2)
 		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 2, Check: stallCheck, CheckIdleAfter: -1, CheckInterval: time.Minute})
-		ctx := context.Background()
-		l, err := p.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.Release()
+		mustAcquire(t, p).Release()
 		advance(90 * time.Second) // the sweep checks the idle connection: it stalls
 		synctest.Wait()
-		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		l, err = p.Acquire(actx)
+		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		l, err := p.Acquire(actx)
 		cancel()
 		if err != nil {
 			t.Errorf("Acquire with room for a connection, one out for a stalled background check: %v", err)
 		} else {
 			l.Release()
 		}
-		if err := p.Close(ctx); err != nil {
-			t.Fatal(err)
-		}
-		b.verify(t, true)
+		b.closeAndVerify(t, p)
 	})
 }
 
@@ -121,15 +103,7 @@ func TestStalledBackgroundCheckTimesOut(t *testing.T) {
 		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{
 			MaxSize: 2, Check: check, CheckIdleAfter: -1, CheckInterval: time.Minute, MaxIdleTime: 10 * time.Minute,
 		})
-		ctx := context.Background()
-		l1, err := p.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l2, err := p.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		l1, l2 := mustAcquire(t, p), mustAcquire(t, p)
 		l1.Release()
 		stall.Store(true)
 		advance(90 * time.Second) // l1's connection is checked: it stalls
@@ -141,10 +115,7 @@ func TestStalledBackgroundCheckTimesOut(t *testing.T) {
 		if s := p.Stats(); s.Destroyed.Unhealthy != 1 || s.Destroyed.Idle != 1 || s.Size != 0 {
 			t.Errorf("unhealthy %d, idle-destroyed %d, size %d; want 1, 1, 0", s.Destroyed.Unhealthy, s.Destroyed.Idle, s.Size)
 		}
-		if err := p.Close(ctx); err != nil {
-			t.Fatal(err)
-		}
-		b.verify(t, true)
+		b.closeAndVerify(t, p)
 	})
 }
 
@@ -164,15 +135,10 @@ func TestCloseDuringBackgroundCheckIsNoOutage(t *testing.T) {
 		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{
 			MaxSize: 1, Check: stallCheck, CheckIdleAfter: -1, CheckInterval: time.Minute, CheckTimeout: time.Hour, Observer: obs,
 		})
-		ctx := context.Background()
-		l, err := p.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.Release()
+		mustAcquire(t, p).Release()
 		advance(90 * time.Second) // the sweep's check of the idle connection waits
 		synctest.Wait()
-		if err := p.Close(ctx); err != nil {
+		if err := p.Close(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if n := outages.Load(); n != 0 {

@@ -15,21 +15,14 @@ import (
 // connection was held, next to an idle connection it could have had.
 func TestKeyedEvictorSkipsVictimLeasedMeanwhile(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := &keyedBackend{live: map[string]int{}, maxTotal: 2}
-		k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, k := newKeyedBackend(t, 2, 2)
 		ctx := context.Background()
 		for _, key := range []string{"cold", "warm"} {
-			l, err := k.Acquire(ctx, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l.Release()
+			mustAcquireKey(t, k, key).Release()
 			advance(time.Second) // cold was used before warm
 		}
 		var taken *Lease[*kconn]
+		var err error
 		var once sync.Once
 		k.testHookEvict = func() {
 			once.Do(func() {
@@ -37,14 +30,7 @@ func TestKeyedEvictorSkipsVictimLeasedMeanwhile(t *testing.T) {
 				taken, err = k.TryAcquire(ctx, "cold")
 			})
 		}
-		got := make(chan error, 1)
-		go func() {
-			l, err := k.Acquire(ctx, "new") // at MaxTotal: needs an eviction
-			if err == nil {
-				l.Release()
-			}
-			got <- err
-		}()
+		got := useInBackground(k, "new") // at MaxTotal: needs an eviction
 		synctest.Wait()
 		if err != nil || taken == nil {
 			t.Fatalf("the hook's TryAcquire of the victim: %v", err)
@@ -77,21 +63,10 @@ func TestKeyedEvictorSkipsVictimLeasedMeanwhile(t *testing.T) {
 // nobody.
 func TestKeyedTryAcquireAtMaxTotal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := &keyedBackend{live: map[string]int{}, maxTotal: 2}
-		k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, k := newKeyedBackend(t, 2, 2)
 		ctx := context.Background()
-		held, err := k.Acquire(ctx, "a")
-		if err != nil {
-			t.Fatal(err)
-		}
-		idle, err := k.Acquire(ctx, "a")
-		if err != nil {
-			t.Fatal(err)
-		}
-		idle.Release()
+		held := mustAcquireKey(t, k, "a")
+		mustAcquireKey(t, k, "a").Release() // idle
 		l, err := k.TryAcquire(ctx, "b")
 		synctest.Wait()
 		s := k.Stats()
@@ -120,31 +95,14 @@ func TestKeyedTryAcquireAtMaxTotal(t *testing.T) {
 // destroy another key's idle connection for nobody.
 func TestKeyedEvictorSparesIdleWhenWaiterServed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := &keyedBackend{live: map[string]int{}, maxTotal: 2}
-		k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, k := newKeyedBackend(t, 2, 2)
 		ctx := context.Background()
-		idle, err := k.Acquire(ctx, "idle")
-		if err != nil {
-			t.Fatal(err)
-		}
-		idle.Release()
-		held, err := k.Acquire(ctx, "busy")
-		if err != nil {
-			t.Fatal(err)
-		}
+		mustAcquireKey(t, k, "idle").Release()
+		held := mustAcquireKey(t, k, "busy")
 		var once sync.Once
 		k.testHookEvict = func() { once.Do(held.Release) } // serves the waiter
-		got := make(chan error, 1)
-		go func() {
-			l, err := k.Acquire(ctx, "busy") // at MaxTotal: asks for an eviction
-			if err == nil {
-				l.Release()
-			}
-			got <- err
-		}()
+		// At MaxTotal: asks for an eviction.
+		got := useInBackground(k, "busy")
 		if err := <-got; err != nil {
 			t.Fatal(err)
 		}
@@ -169,32 +127,15 @@ func TestKeyedEvictorSparesIdleWhenWaiterServed(t *testing.T) {
 // waiter gets the room.
 func TestKeyedTryAcquireDefersToWaitingKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := &keyedBackend{live: map[string]int{}, maxTotal: 2}
-		k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, k := newKeyedBackend(t, 2, 2)
 		ctx := context.Background()
-		idle, err := k.Acquire(ctx, "idle")
-		if err != nil {
-			t.Fatal(err)
-		}
-		idle.Release()
-		held, err := k.Acquire(ctx, "busy")
-		if err != nil {
-			t.Fatal(err)
-		}
+		mustAcquireKey(t, k, "idle").Release()
+		held := mustAcquireKey(t, k, "busy")
 		hold := make(chan struct{})
 		var once sync.Once
 		k.testHookEvict = func() { once.Do(func() { <-hold }) } // the evictor is slow
-		got := make(chan error, 1)
-		go func() {
-			l, err := k.Acquire(ctx, "busy") // waits for room
-			if err == nil {
-				l.Release()
-			}
-			got <- err
-		}()
+		// Waits for room.
+		got := useInBackground(k, "busy")
 		synctest.Wait()
 		if l, err := k.TryAcquire(ctx, "other"); err != ErrExhausted {
 			t.Errorf("TryAcquire while another key waits for room: %v, want ErrExhausted", err)

@@ -179,14 +179,7 @@ func TestCancelledCreateGoesToNextWaiter(t *testing.T) {
 		if err := <-errs; !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled Acquire: %v", err)
 		}
-		got := make(chan *Lease[*fconn])
-		go func() {
-			l, err := p.Acquire(context.Background())
-			if err != nil {
-				t.Error(err)
-			}
-			got <- l
-		}()
+		got := leaseInBackground(t, p)
 		synctest.Wait()
 		if s := p.Stats(); s.Creating != 1 || s.Size != 1 {
 			t.Errorf("Stats: creating %d size %d, want 1, 1 (no second create)", s.Creating, s.Size)

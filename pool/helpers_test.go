@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/patinox/memory/resource"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -121,6 +123,25 @@ func (b *backend) counts() (created, destroyed, live int) {
 	return b.created, b.destroyed, len(b.live)
 }
 
+// closeAndVerify closes p and fails t if the backend saw a promise broken
+// or still has a connection live.
+func (b *backend) closeAndVerify(t testing.TB, p *Pool[*fconn]) {
+	t.Helper()
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.verify(t, true)
+}
+
+// gatedCreate is b's create held until gate is closed; it ignores its
+// context meanwhile.
+func (b *backend) gatedCreate(gate <-chan struct{}) func(context.Context) (*fconn, error) {
+	return func(ctx context.Context) (*fconn, error) {
+		<-gate
+		return b.create(ctx)
+	}
+}
+
 func mustNew[T any](t testing.TB, create func(context.Context) (T, error), destroy func(context.Context, T) error, o *Options[T]) *Pool[T] {
 	t.Helper()
 	p, err := New(create, destroy, o)
@@ -128,6 +149,74 @@ func mustNew[T any](t testing.TB, create func(context.Context) (T, error), destr
 		t.Fatalf("New: %v", err)
 	}
 	return p
+}
+
+// mustAcquire acquires a lease of p, failing t at once if it cannot.
+func mustAcquire[T any](t testing.TB, p *Pool[T]) *Lease[T] {
+	t.Helper()
+	l, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	return l
+}
+
+// mustRegistry returns a registry with options o; the test shuts it down.
+func mustRegistry(t testing.TB, o *resource.Options) *resource.Registry {
+	t.Helper()
+	r, err := resource.NewRegistry(o)
+	if err != nil {
+		t.Fatalf("NewRegistry: %v", err)
+	}
+	return r
+}
+
+// inBackground runs f on a new goroutine; its error arrives on the
+// returned channel.
+func inBackground(f func() error) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	return done
+}
+
+// acquireInBackground starts an Acquire of p on a new goroutine; its error
+// arrives on the returned channel (the lease, if any, is dropped).
+func acquireInBackground[T any](p *Pool[T]) <-chan error {
+	return inBackground(func() error {
+		_, err := p.Acquire(context.Background())
+		return err
+	})
+}
+
+// leaseInBackground starts an Acquire of p on a new goroutine; the lease
+// arrives on the returned (unbuffered) channel: nil, with t failed, if the
+// Acquire failed.
+func leaseInBackground[T any](t testing.TB, p *Pool[T]) <-chan *Lease[T] {
+	got := make(chan *Lease[T])
+	go func() {
+		l, err := p.Acquire(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- l
+	}()
+	return got
+}
+
+// blockedUntil fails t with msg (a format for the early result) if done
+// already has a result, then closes gate and returns done's result: the
+// call behind done must wait for what gate holds back.
+func blockedUntil(t testing.TB, gate chan struct{}, done <-chan error, msg string) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Errorf(msg, err)
+		close(gate)
+		return err
+	default:
+		close(gate)
+		return <-done
+	}
 }
 
 // tcpServer is a real loopback TCP server with a behaviour per mode.

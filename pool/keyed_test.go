@@ -157,6 +157,41 @@ func (b *keyedBackend) closeAndVerify(t *testing.T, k *Keyed[string, *kconn]) {
 	}
 }
 
+// newKeyedBackend returns a Keyed of at most maxPerKey connections a key
+// and maxTotal in all, on a backend that checks maxTotal.
+func newKeyedBackend(t *testing.T, maxPerKey, maxTotal int) (*keyedBackend, *Keyed[string, *kconn]) {
+	t.Helper()
+	b := &keyedBackend{live: map[string]int{}, maxTotal: maxTotal}
+	k, err := NewKeyed(b.create, b.destroy, &KeyedOptions[string, *kconn]{MaxPerKey: maxPerKey, MaxTotal: maxTotal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, k
+}
+
+// mustAcquireKey acquires a lease of key, failing t at once if it cannot.
+func mustAcquireKey(t *testing.T, k *Keyed[string, *kconn], key string) *Lease[*kconn] {
+	t.Helper()
+	l, err := k.Acquire(context.Background(), key)
+	if err != nil {
+		t.Fatalf("Acquire(%q): %v", key, err)
+	}
+	return l
+}
+
+// useInBackground starts an Acquire of key on a new goroutine, which
+// releases the lease at once; the Acquire's error arrives on the returned
+// channel.
+func useInBackground(k *Keyed[string, *kconn], key string) <-chan error {
+	return inBackground(func() error {
+		l, err := k.Acquire(context.Background(), key)
+		if err == nil {
+			l.Release()
+		}
+		return err
+	})
+}
+
 // TestKeyedRegistryObserverCallsBack: a registry observer that calls into
 // the Keyed (here Stats, on the Registered event of a key's new sub-pool)
 // does not deadlock it: the sub-pool is not registered under the Keyed's
@@ -397,10 +432,7 @@ func TestKeyedSubPoolClosedAsItIsRegistered(t *testing.T) {
 // for it, and does not report that sub-pool's ErrClosed as its own failure.
 func TestKeyedCloseWhileRegistryClosesSubPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := mustRegistry(t, nil)
 		gate := make(chan struct{})
 		create := func(_ context.Context, key string) (*kconn, error) {
 			<-gate // a create that ignores its context
@@ -411,24 +443,8 @@ func TestKeyedCloseWhileRegistryClosesSubPool(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		acquired := make(chan error, 1)
-		go func() {
-			_, err := k.Acquire(ctx, "a")
-			acquired <- err
-		}()
-		synctest.Wait() // the Acquire waits for its create
-		cancel()
-		if err := <-acquired; !errors.Is(err, context.Canceled) {
-			t.Fatalf("cancelled Acquire: %v, want context.Canceled", err)
-		}
-		released := make(chan error, 1)
-		go func() {
-			released <- r.ReleaseMatching(context.Background(), func(i resource.Info) bool { return i.Kind == "pool" })
-		}()
-		synctest.Wait() // the sub-pool's close waits for the create
-		closed := make(chan error, 1)
-		go func() { closed <- k.Close(context.Background()) }()
+		released := registryClosesSubPoolDuringCreate(t, k, r)
+		closed := inBackground(func() error { return k.Close(context.Background()) })
 		synctest.Wait() // Close waits for the registry's close of the sub-pool
 		close(gate)
 		if err := <-closed; err != nil {

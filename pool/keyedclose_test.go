@@ -18,10 +18,7 @@ import (
 // of its connection running.
 func TestKeyedCloseWaitsForSubPoolClosedByRegistry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := mustRegistry(t, nil)
 		gate := make(chan struct{})
 		var live, creates atomic.Int64
 		create := func(_ context.Context, key string) (*kconn, error) {
@@ -40,40 +37,18 @@ func TestKeyedCloseWaitsForSubPoolClosedByRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 		bg := context.Background()
-		ctx, cancel := context.WithCancel(bg)
-		acquired := make(chan error, 1)
-		go func() {
-			_, err := k.Acquire(ctx, "a")
-			acquired <- err
-		}()
-		synctest.Wait() // the Acquire waits for its create
-		cancel()
-		if err := <-acquired; !errors.Is(err, context.Canceled) {
-			t.Fatalf("cancelled Acquire: %v, want context.Canceled", err)
-		}
-		released := make(chan error, 1)
-		go func() {
-			released <- r.ReleaseMatching(bg, func(i resource.Info) bool { return i.Kind == "pool" })
-		}()
-		synctest.Wait() // the sub-pool's close waits for the create
+		released := registryClosesSubPoolDuringCreate(t, k, r)
 		// The key's next Acquire drops that sub-pool and makes a new one.
 		l, err := k.Acquire(bg, "a")
 		if err != nil {
 			t.Fatalf("Acquire while the registry closes the key's sub-pool: %v", err)
 		}
 		l.Release()
-		closed := make(chan error, 1)
-		go func() { closed <- k.Close(bg) }()
+		closed := inBackground(func() error { return k.Close(bg) })
 		synctest.Wait()
-		select {
-		case err := <-closed:
-			t.Errorf("Keyed.Close returned (%v) while the registry was still closing a sub-pool whose create runs", err)
-			close(gate)
-		default:
-			close(gate)
-			if err := <-closed; err != nil {
-				t.Errorf("Keyed.Close: %v", err)
-			}
+		err = blockedUntil(t, gate, closed, "Keyed.Close returned (%v) while the registry was still closing a sub-pool whose create runs")
+		if err != nil {
+			t.Errorf("Keyed.Close: %v", err)
 		}
 		if n := live.Load(); n != 0 {
 			t.Errorf("%d connections live when Keyed.Close returned, want 0", n)
@@ -85,6 +60,30 @@ func TestKeyedCloseWaitsForSubPoolClosedByRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// registryClosesSubPoolDuringCreate makes r close key "a"'s sub-pool of k
+// while that close waits for a create (k's create must hold it, ignoring
+// its context): an Acquire of "a" starts the create and is cancelled, then
+// ReleaseMatching releases the sub-pool. It returns once the sub-pool's
+// close waits; ReleaseMatching's error arrives on the returned channel.
+func registryClosesSubPoolDuringCreate(t *testing.T, k *Keyed[string, *kconn], r *resource.Registry) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	acquired := inBackground(func() error {
+		_, err := k.Acquire(ctx, "a")
+		return err
+	})
+	synctest.Wait() // the Acquire waits for its create
+	cancel()
+	if err := <-acquired; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Acquire: %v, want context.Canceled", err)
+	}
+	released := inBackground(func() error {
+		return r.ReleaseMatching(context.Background(), func(i resource.Info) bool { return i.Kind == "pool" })
+	})
+	synctest.Wait() // the sub-pool's close waits for the create
+	return released
 }
 
 // TestKeyedNewKeyBurstMakesOneSubPool: many first acquires of a new key at

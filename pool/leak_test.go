@@ -24,14 +24,7 @@ func TestUnreleasedLeaseRecovered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}()
-	got := make(chan *Lease[*fconn])
-	go func() {
-		l, err := p.Acquire(ctx) // waits for the leaked slot
-		if err != nil {
-			t.Error(err)
-		}
-		got <- l
-	}()
+	got := leaseInBackground(t, p) // waits for the leaked slot
 	var e Event
 	for received := false; !received; {
 		runtime.GC()

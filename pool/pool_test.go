@@ -232,14 +232,7 @@ func TestReleaserDoesNotBarge(t *testing.T) {
 		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1})
 		ctx := context.Background()
 		l, _ := p.Acquire(ctx)
-		got := make(chan *Lease[*fconn])
-		go func() {
-			l, err := p.Acquire(ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			got <- l
-		}()
+		got := leaseInBackground(t, p)
 		synctest.Wait()
 		l.Release()
 		if _, err := p.TryAcquire(ctx); !errors.Is(err, ErrExhausted) {

@@ -144,27 +144,15 @@ func TestRegistryReleasesConnectionBeingCreated(t *testing.T) {
 // close.
 func TestDestroyErrorAfterFailedTrackReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(&resource.Options{MaxAttempts: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := mustRegistry(t, &resource.Options{MaxAttempts: 1})
 		gate := make(chan struct{})
 		errClose := errors.New("close: connection reset")
-		create := func(context.Context) (*fconn, error) {
-			<-gate // a create that ignores its context
-			return &fconn{}, nil
-		}
 		destroy := func(context.Context, *fconn) error { return errClose }
-		p := mustNew(t, create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		p := mustNew(t, newBackend(1).gatedCreate(gate), destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
 		bg := context.Background()
-		acquired := make(chan error, 1)
-		go func() {
-			_, err := p.Acquire(bg)
-			acquired <- err
-		}()
+		acquired := acquireInBackground(p)
 		synctest.Wait() // the Acquire waits for its create
-		shut := make(chan error, 1)
-		go func() { shut <- r.Shutdown(bg) }()
+		shut := inBackground(func() error { return r.Shutdown(bg) })
 		synctest.Wait() // the pool's close waits for the create
 		close(gate)
 		if err := <-shut; !errors.Is(err, errClose) {
@@ -185,10 +173,7 @@ func TestDestroyErrorAfterFailedTrackReported(t *testing.T) {
 // at once, with both connections still open and Stats.Size 0.
 func TestCloseWaitsForDestroysClaimedByRegistry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(&resource.Options{Workers: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := mustRegistry(t, &resource.Options{Workers: 1})
 		b := newBackend(2)
 		gate := make(chan struct{})
 		destroy := func(ctx context.Context, c *fconn) error {
@@ -197,23 +182,14 @@ func TestCloseWaitsForDestroysClaimedByRegistry(t *testing.T) {
 		}
 		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 2, Registry: r})
 		bg := context.Background()
-		l1, err := p.Acquire(bg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l2, err := p.Acquire(bg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		l1, l2 := mustAcquire(t, p), mustAcquire(t, p)
 		l1.Release()
 		l2.Release()
-		released := make(chan error, 1)
-		go func() {
-			released <- r.ReleaseMatching(bg, func(in resource.Info) bool { return in.Kind == "pool-conn" })
-		}()
+		released := inBackground(func() error {
+			return r.ReleaseMatching(bg, func(in resource.Info) bool { return in.Kind == "pool-conn" })
+		})
 		synctest.Wait() // the registry claimed both connections; it waits in a destroy
-		closed := make(chan error, 1)
-		go func() { closed <- p.Close(bg) }()
+		closed := inBackground(func() error { return p.Close(bg) })
 		synctest.Wait()
 		select {
 		case err := <-closed:
@@ -247,10 +223,7 @@ func TestCloseWaitsForDestroysClaimedByRegistry(t *testing.T) {
 // deadline must not wait for it for ever: it returns once that Shutdown has.
 func TestCloseAfterShutdownAbandonedDestroys(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(&resource.Options{Workers: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := mustRegistry(t, &resource.Options{Workers: 1})
 		b := newBackend(2)
 		gate := make(chan struct{})
 		destroy := func(ctx context.Context, c *fconn) error {
@@ -265,11 +238,9 @@ func TestCloseAfterShutdownAbandonedDestroys(t *testing.T) {
 		l2.Release()
 		sctx, cancel := context.WithTimeout(bg, time.Second)
 		defer cancel()
-		shut := make(chan error, 1)
-		go func() { shut <- r.Shutdown(sctx) }()
+		shut := inBackground(func() error { return r.Shutdown(sctx) })
 		synctest.Wait() // its worker waits in the first destroy
-		closed := make(chan error, 1)
-		go func() { closed <- p.Close(bg) }()
+		closed := inBackground(func() error { return p.Close(bg) })
 		synctest.Wait()
 		advance(time.Second) // Shutdown gives up: the second destroy never runs
 		if err := <-shut; err == nil {
@@ -283,6 +254,19 @@ func TestCloseAfterShutdownAbandonedDestroys(t *testing.T) {
 	})
 }
 
+// poolWaitingForCreate returns a pool of one connection, tracked in r,
+// whose create waits for gate (ignoring its context), and an Acquire of it
+// that waits for that create; the Acquire's error arrives on the returned
+// channel.
+func poolWaitingForCreate(t *testing.T, r *resource.Registry, gate <-chan struct{}) (*backend, *Pool[*fconn], <-chan error) {
+	t.Helper()
+	b := newBackend(1)
+	p := mustNew(t, b.gatedCreate(gate), b.destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+	acquired := acquireInBackground(p)
+	synctest.Wait() // the Acquire waits for its create
+	return b, p, acquired
+}
+
 // TestCloseWaitsForCloseInProgress: a Close that finds the pool already
 // being closed (here by the registry, whose close waits for a create)
 // returns ErrClosed only once that close has finished, as a concurrent
@@ -290,39 +274,16 @@ func TestCloseAfterShutdownAbandonedDestroys(t *testing.T) {
 // once, while the pool still had a create and a connection to destroy.
 func TestCloseWaitsForCloseInProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := newBackend(1)
-		gate := make(chan struct{})
-		create := func(ctx context.Context) (*fconn, error) {
-			<-gate // a create that ignores its context
-			return b.create(ctx)
-		}
-		p := mustNew(t, create, b.destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		r, gate := mustRegistry(t, nil), make(chan struct{})
+		b, p, acquired := poolWaitingForCreate(t, r, gate)
 		bg := context.Background()
-		acquired := make(chan error, 1)
-		go func() {
-			_, err := p.Acquire(bg)
-			acquired <- err
-		}()
-		synctest.Wait() // the Acquire waits for its create
-		released := make(chan error, 1)
-		go func() { released <- r.ReleaseMatching(bg, func(resource.Info) bool { return true }) }()
+		released := inBackground(func() error { return r.ReleaseMatching(bg, func(resource.Info) bool { return true }) })
 		synctest.Wait() // the registry's close of the pool waits for the create
-		closed := make(chan error, 1)
-		go func() { closed <- p.Close(bg) }()
+		closed := inBackground(func() error { return p.Close(bg) })
 		synctest.Wait()
-		select {
-		case err := <-closed:
-			t.Errorf("Close returned (%v) while the registry's close of the pool was still waiting for a create", err)
-			close(gate)
-		default:
-			close(gate)
-			if err := <-closed; !errors.Is(err, ErrClosed) {
-				t.Errorf("Close of a pool closed meanwhile: %v, want ErrClosed", err)
-			}
+		err := blockedUntil(t, gate, closed, "Close returned (%v) while the registry's close of the pool was still waiting for a create")
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Close of a pool closed meanwhile: %v, want ErrClosed", err)
 		}
 		b.verify(t, true)
 		if err := <-acquired; !errors.Is(err, ErrClosed) {
@@ -343,39 +304,15 @@ func TestCloseWaitsForCloseInProgress(t *testing.T) {
 // only then.
 func TestShutdownWaitsForPoolCloseInProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, err := resource.NewRegistry(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := newBackend(1)
-		gate := make(chan struct{})
-		create := func(ctx context.Context) (*fconn, error) {
-			<-gate // a create that ignores its context
-			return b.create(ctx)
-		}
-		p := mustNew(t, create, b.destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		r, gate := mustRegistry(t, nil), make(chan struct{})
+		b, p, acquired := poolWaitingForCreate(t, r, gate)
 		bg := context.Background()
-		acquired := make(chan error, 1)
-		go func() {
-			_, err := p.Acquire(bg)
-			acquired <- err
-		}()
-		synctest.Wait() // the Acquire waits for its create
-		closed := make(chan error, 1)
-		go func() { closed <- p.Close(bg) }()
+		closed := inBackground(func() error { return p.Close(bg) })
 		synctest.Wait() // Close waits for the create
-		shut := make(chan error, 1)
-		go func() { shut <- r.Shutdown(bg) }()
+		shut := inBackground(func() error { return r.Shutdown(bg) })
 		synctest.Wait()
-		select {
-		case err := <-shut:
-			t.Errorf("Shutdown returned (%v) while the pool's Close was still waiting for a create", err)
-			close(gate)
-		default:
-			close(gate)
-			if err := <-shut; err != nil {
-				t.Errorf("Shutdown: %v", err)
-			}
+		if err := blockedUntil(t, gate, shut, "Shutdown returned (%v) while the pool's Close was still waiting for a create"); err != nil {
+			t.Errorf("Shutdown: %v", err)
 		}
 		b.verify(t, true)
 		if err := <-closed; err != nil {

@@ -133,14 +133,7 @@ func TestAcquiresExcludeFailedChecks(t *testing.T) {
 	srv := startServer(t, "echo")
 	p := mustNew(t, srv.dial, closeConn, &Options[net.Conn]{MaxSize: 2, Check: ping, CheckTimeout: 5 * time.Second})
 	ctx := context.Background()
-	l1, err := p.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l2, err := p.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l1, l2 := mustAcquire(t, p), mustAcquire(t, p)
 	l1.Release()
 	l2.Release()
 	for range 2 {
