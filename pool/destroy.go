@@ -44,7 +44,11 @@ func (p *core[T]) runDestroy(ctx context.Context, c *conn[T]) error {
 	p.mu.Lock()
 	if claimed && !c.regRan {
 		c.regClaimed = true
+		c.keepSlot = false // not destroyed yet: forget frees the slot once it is
 		p.regPending++
+		if c.regStarted {
+			p.regRunning++
+		}
 		p.mu.Unlock()
 		return nil
 	}

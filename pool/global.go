@@ -178,7 +178,8 @@ func (p *core[T]) evictIdle() bool {
 
 // evictIdleKeepingSlot destroys p's oldest idle connection (reason
 // Evicted) on the calling goroutine, without freeing its global slot: the
-// caller owns that slot then. It reports whether there was one.
+// caller owns that slot then. It reports whether it evicted one and kept
+// its slot (false if the registry was destroying it already).
 func (p *core[T]) evictIdleKeepingSlot() bool {
 	p.mu.Lock()
 	if len(p.idle) == 0 || p.closed {
@@ -193,7 +194,12 @@ func (p *core[T]) evictIdleKeepingSlot() bool {
 	p.mu.Unlock()
 	defer p.wg.Done()
 	p.runDestroy(context.WithoutCancel(p.ctx), c)
-	return true
+	// The registry claimed c first and destroys it still: its slot is
+	// free only when that destroy is done (forget), not for the caller.
+	p.mu.Lock()
+	kept := c.keepSlot
+	p.mu.Unlock()
+	return kept
 }
 
 // coldness returns when p was last used and whether it has idle connections.

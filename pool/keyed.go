@@ -44,8 +44,9 @@ type KeyedOptions[K comparable, T any] struct {
 	// tracked resource, its connections depend on it. The registry's
 	// Observer may call into the Keyed, but must not Acquire (or
 	// TryAcquire) the key whose sub-pool's Registered event it is handling,
-	// on its own goroutine or by waiting for another one: the key's
-	// acquires wait for that registration to finish.
+	// nor Close the Keyed, on its own goroutine or by waiting for another
+	// one: the key's acquires and Close wait for that registration to
+	// finish.
 	Registry *resource.Registry
 	Priority resource.Priority
 	// Pressure: see Options (each key's idle connections are trimmed).
@@ -207,6 +208,7 @@ func (k *keyed[K, T]) pool(ctx context.Context, key K) (*core[T], error) {
 		}
 		making = make(chan struct{})
 		k.making[key] = making
+		k.wg.Add(1) // Close waits for the make, and the sub-pool's close
 		k.mu.Unlock()
 		return k.makePool(key, making)
 	}
@@ -214,6 +216,7 @@ func (k *keyed[K, T]) pool(ctx context.Context, key K) (*core[T], error) {
 
 // makePool makes key's sub-pool, then closes making.
 func (k *keyed[K, T]) makePool(key K, making chan struct{}) (*core[T], error) {
+	defer k.wg.Done()
 	// Made without k.mu: registering it calls the registry's observer,
 	// which may call back into k.
 	made := false

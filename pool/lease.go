@@ -39,8 +39,8 @@ type conn[T any] struct {
 	keepSlot  bool      // evicted for a Keyed TryAcquire, which takes its global slot
 	// regClaimed: retired, but the registry had claimed it: its cleanup
 	// frees the slot (forget). regRan: that cleanup has run (forget saw it
-	// retired).
-	regClaimed, regRan bool
+	// retired). regStarted: that cleanup has begun.
+	regClaimed, regRan, regStarted bool
 
 	acquired time.Time // LeakThreshold > 0: when leased
 	leaked   bool      // EventLeak was sent for the current lease

@@ -100,6 +100,11 @@ type core[T any] struct {
 	// Close, is closed when it drops to 0.
 	regPending int
 	regDrained chan struct{}
+	// regRunning counts those of them whose cleanup has begun (it needs
+	// no registry worker any more); regRunDone, set by
+	// awaitRegistryDestroys during a Shutdown, is closed when it drops to 0.
+	regRunning int
+	regRunDone chan struct{}
 
 	failures  int // consecutive failed creates
 	lastErr   error
@@ -224,7 +229,11 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
 // destroyed under their holders (whose Release then does nothing). Close
 // waits for in-flight creates (cancelled) and destroys and for the pool's
 // goroutines, and returns every destroy error joined, plus an error wrapping
-// ctx's if leases were still out. Closing a closed pool returns ErrClosed,
+// ctx's if leases were still out. While Registry.Shutdown runs, Close does
+// not wait for the connections Shutdown has claimed but not begun to
+// destroy (a Close in another resource's cleanup could hold the worker
+// they need): Shutdown destroys them, reports their errors, and
+// Stats.Size counts them until then. Closing a closed pool returns ErrClosed,
 // once the close under way (another Close's, or the registry's) has
 // finished or ctx has ended.
 func (p *Pool[T]) Close(ctx context.Context) error {

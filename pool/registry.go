@@ -25,8 +25,12 @@ func (p *core[T]) register() error {
 	}
 	id, err := r.Register(func(ctx context.Context) error {
 		err, first := p.close(ctx, true)
-		if !first {
-			p.awaitDone(ctx) // closed by its owner: done when that Close is
+		if !first { // closed by its owner: done when that Close is
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				return fmt.Errorf("pool: close by its owner still in progress: %w", ctxErr(ctx))
+			}
 		}
 		return err
 	}, resource.WithKind(p.o.Kind), resource.WithPriority(p.o.Priority))
@@ -59,6 +63,7 @@ func (p *core[T]) trackConn(c *conn[T]) error {
 		return nil
 	}
 	g, err := resource.Track(p.reg.r, c.value, func(ctx context.Context, v T) (err error) {
+		p.regStart(c)
 		defer func() { p.forget(c, err) }() // even if destroy panics
 		return p.destroy(ctx, v)
 	}, resource.WithKind(p.o.Kind+"-conn"), resource.WithPriority(p.o.Priority), resource.DependsOn(p.reg.id))
@@ -67,6 +72,18 @@ func (p *core[T]) trackConn(c *conn[T]) error {
 	}
 	c.guard = g
 	return nil
+}
+
+// regStart notes that the registry's cleanup of c has begun; if the pool
+// had retired c and left its destroy to that cleanup (runDestroy), Close
+// may now wait for it even during a Shutdown (awaitRegistryDestroys).
+func (p *core[T]) regStart(c *conn[T]) {
+	p.mu.Lock()
+	c.regStarted = true
+	if c.regClaimed {
+		p.regRunning++
+	}
+	p.mu.Unlock()
 }
 
 // destroyValue runs destroy for c exactly once. claimed reports that the
@@ -115,6 +132,10 @@ func (p *core[T]) forget(c *conn[T], err error) {
 			close(p.regDrained)
 			p.regDrained = nil
 		}
+		if p.regRunning--; p.regRunning == 0 && p.regRunDone != nil {
+			close(p.regRunDone)
+			p.regRunDone = nil
+		}
 		p.destroyedLocked(c, err)
 		return
 	}
@@ -133,20 +154,25 @@ func (p *core[T]) forget(c *conn[T], err error) {
 
 // awaitRegistryDestroys waits, for Close, until the registry has destroyed
 // the connections it claimed before the pool could (see runDestroy), or
-// ctx ends. While the registry shuts down it does not wait: Shutdown
-// destroys them and waits for that itself, and a Close that waited for
-// Shutdown could hold the very worker those destroys need (a Close called
-// from another resource's cleanup).
+// ctx ends. While the registry shuts down it waits only for the destroys
+// that have begun: Shutdown destroys the queued ones and waits for that
+// itself, and a Close that waited for them could hold the very worker
+// they need (a Close called from another resource's cleanup).
 func (p *core[T]) awaitRegistryDestroys(ctx context.Context, fromRegistry bool) error {
-	if !fromRegistry && p.reg != nil && p.reg.r.Health().Phase != resource.PhaseRunning {
-		return nil
-	}
+	shutting := !fromRegistry && p.reg != nil && p.reg.r.Health().Phase != resource.PhaseRunning
 	p.mu.Lock()
 	n := p.regPending
+	if shutting {
+		n = p.regRunning
+	}
 	var done chan struct{}
 	if n > 0 {
 		done = make(chan struct{})
-		p.regDrained = done
+		if shutting {
+			p.regRunDone = done
+		} else {
+			p.regDrained = done
+		}
 	}
 	p.mu.Unlock()
 	if done == nil {

@@ -220,7 +220,8 @@ func TestCloseWaitsForDestroysClaimedByRegistry(t *testing.T) {
 
 // TestCloseAfterShutdownAbandonedDestroys: a Shutdown whose context ended
 // left a claimed connection's destroy unrun (it never runs). A Close with no
-// deadline must not wait for it for ever: it returns once that Shutdown has.
+// deadline must not wait for it for ever: it waits only for the destroy
+// that runs (as a Close without a registry would), not the abandoned one.
 func TestCloseAfterShutdownAbandonedDestroys(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := mustRegistry(t, &resource.Options{Workers: 1})
@@ -246,10 +247,16 @@ func TestCloseAfterShutdownAbandonedDestroys(t *testing.T) {
 		if err := <-shut; err == nil {
 			t.Error("Shutdown returned nil, want an error naming what it left")
 		}
+		synctest.Wait()
+		select {
+		case err := <-closed:
+			t.Errorf("Close returned (%v) while the first destroy still runs", err)
+		default:
+		}
+		close(gate) // the stuck worker finishes; the abandoned destroy is not awaited
 		if err := <-closed; err != nil {
 			t.Errorf("Close: %v", err)
 		}
-		close(gate) // the stuck worker finishes
 		synctest.Wait()
 	})
 }
