@@ -126,9 +126,10 @@ func TestStatsCountReturnedLeasesOnly(t *testing.T) {
 }
 
 // TestAcquiresExcludeFailedChecks: the server drops its connections; the
-// next Acquire checks both idle ones (the first failure starts an outage,
-// which makes the second suspect), destroys them, and dials a third. The
-// caller got one lease: Acquires grows by one, not three.
+// next Acquire checks an idle one, which fails, and then either checks the
+// second (suspect since the outage began) or gets the connection a create
+// dialled meanwhile: the two race. The caller got one lease: Acquires
+// grows by one, not by one per check.
 func TestAcquiresExcludeFailedChecks(t *testing.T) {
 	srv := startServer(t, "echo")
 	p := mustNew(t, srv.dial, closeConn, &Options[net.Conn]{MaxSize: 2, Check: ping, CheckTimeout: 5 * time.Second})
@@ -148,8 +149,8 @@ func TestAcquiresExcludeFailedChecks(t *testing.T) {
 		t.Fatalf("ping: %v", err)
 	}
 	l.Release()
-	if s := p.Stats(); s.Acquires != 3 || s.Destroyed.Unhealthy != 2 || s.Created != 3 {
-		t.Errorf("Stats: %d acquires, %d unhealthy, %d created; want 3, 2, 3", s.Acquires, s.Destroyed.Unhealthy, s.Created)
+	if s := p.Stats(); s.Acquires != 3 || s.Destroyed.Unhealthy < 1 || s.Created != 3 {
+		t.Errorf("Stats: %d acquires, %d unhealthy, %d created; want 3, at least 1, 3", s.Acquires, s.Destroyed.Unhealthy, s.Created)
 	}
 	if err := p.Close(ctx); err != nil {
 		t.Fatal(err)
