@@ -87,6 +87,10 @@
 //     freed, and a replacement may be created, only once destroy returns.
 //   - When Close's context ends with leases out, their connections are
 //     destroyed under their holders; those holders' Release does nothing.
+//   - create, destroy, Check, Reset and Observers must not Close their own
+//     Pool or Keyed on their own goroutine: Close waits for them (for
+//     creates and background destroys, whatever its context), so it would
+//     wait for itself. Call it on another goroutine (go p.Close(ctx)).
 //   - Creates do not see the acquiring context's values (they outlive it).
 //   - Expiry of idle connections (MaxLifetime, MaxIdleTime) is checked by a
 //     background sweep every half of the smallest such duration, and on

@@ -85,6 +85,7 @@ type keyed[K comparable, T any] struct {
 	o         KeyedOptions[K, T]
 	global    *globalCap[T]
 	stop      chan struct{}
+	done      chan struct{} // closed when Close has finished
 	wg        sync.WaitGroup
 	owner     weak.Pointer[Keyed[K, T]] // the Keyed handed to the caller
 	// testHookEvict, set by tests before the first eviction, runs between
@@ -136,8 +137,8 @@ func NewKeyed[K comparable, T any](createFor func(ctx context.Context, key K) (T
 	k := &keyed[K, T]{
 		createFor: createFor, destroy: destroy, o: o, owner: weak.Make(h),
 		global: &globalCap[T]{kick: make(chan struct{}, 1), max: o.MaxTotal},
-		stop:   make(chan struct{}),
-		pools:  make(map[K]*core[T]), making: make(map[K]chan struct{}),
+		stop:   make(chan struct{}), done: make(chan struct{}),
+		pools: make(map[K]*core[T]), making: make(map[K]chan struct{}),
 		closing: make(map[*core[T]]struct{}),
 	}
 	if _, err := k.options(*new(K)); err != nil {
@@ -413,7 +414,8 @@ func (k *keyed[K, T]) dropped(*core[T]) bool {
 // Close closes every key's pool (see Pool.Close), concurrently, bounded by
 // ctx, and joins their errors. It returns once every sub-pool is closed,
 // including those the registry is closing (whose destroy errors go to the
-// registry). Closing twice returns ErrClosed.
+// registry). Closing twice returns ErrClosed, once the Close under way has
+// finished or ctx has ended.
 func (k *Keyed[K, T]) Close(ctx context.Context) error {
 	err := k.keyed.Close(ctx)
 	runtime.KeepAlive(k) // else a sweep could find k dropped and close it first
@@ -425,9 +427,14 @@ func (k *keyed[K, T]) Close(ctx context.Context) error {
 	k.mu.Lock()
 	if k.closed {
 		k.mu.Unlock()
+		select { // as Pool.Close: once the Close under way has finished
+		case <-k.done:
+		case <-ctx.Done():
+		}
 		return ErrClosed
 	}
 	k.closed = true
+	defer close(k.done)
 	pools := make([]*core[T], 0, len(k.pools)+len(k.closing))
 	for _, p := range k.pools {
 		pools = append(pools, p)

@@ -80,7 +80,7 @@ func (p *core[T]) trackConn(c *conn[T]) error {
 func (p *core[T]) regStart(c *conn[T]) {
 	p.mu.Lock()
 	c.regStarted = true
-	if c.regClaimed {
+	if c.regClaimed && !c.regRan { // a retried attempt: forget already counted it down
 		p.regRunning++
 	}
 	p.mu.Unlock()
