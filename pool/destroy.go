@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 )
@@ -35,12 +36,25 @@ func (p *core[T]) destroyEach(cs []*conn[T]) {
 	}
 }
 
+// errDestroyPanicked is the error counted for a destroy that panicked (the
+// panic itself goes on to the caller of runDestroy).
+var errDestroyPanicked = errors.New("pool: destroy panicked")
+
 // runDestroy destroys a retired connection, then frees its slot. If the
 // registry claimed the connection first (a Shutdown or ReleaseMatching
 // under way), the registry's cleanup destroys it and then frees the slot
 // (forget), which Close waits for.
 func (p *core[T]) runDestroy(ctx context.Context, c *conn[T]) error {
+	returned := false
+	defer func() {
+		if !returned { // destroy panicked: free the slot, let the panic go on
+			p.mu.Lock()
+			c.keepSlot = false // the caller that would keep it never gets it
+			p.destroyedLocked(c, errDestroyPanicked)
+		}
+	}()
 	err, claimed := p.destroyValue(ctx, c)
+	returned = true
 	p.mu.Lock()
 	if claimed && !c.regRan {
 		c.regClaimed = true

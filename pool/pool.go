@@ -229,13 +229,14 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
 // destroyed under their holders (whose Release then does nothing). Close
 // waits for in-flight creates (cancelled) and destroys and for the pool's
 // goroutines, and returns every destroy error joined, plus an error wrapping
-// ctx's if leases were still out. While Registry.Shutdown runs, Close does
-// not wait for the connections Shutdown has claimed but not begun to
-// destroy (a Close in another resource's cleanup could hold the worker
-// they need): Shutdown destroys them, reports their errors, and
-// Stats.Size counts them until then. Closing a closed pool returns ErrClosed,
-// once the close under way (another Close's, or the registry's) has
-// finished or ctx has ended.
+// ctx's if leases were still out. A destroy through the Registry is not
+// cut short by ctx: Close waits for its retries. Close does not wait for
+// the connections the registry has claimed (Shutdown, ReleaseAsync) but
+// not begun to destroy (a Close in another resource's cleanup could hold
+// the worker they need): the registry destroys them, reports their
+// errors, and Stats.Size counts them until then. Closing a closed pool
+// returns ErrClosed, once the close under way (another Close's, or the
+// registry's) has finished or ctx has ended.
 func (p *Pool[T]) Close(ctx context.Context) error {
 	err := p.core.Close(ctx)
 	runtime.KeepAlive(p) // else the sweep could find p dropped and close it first

@@ -47,7 +47,15 @@ func (p *core[T]) unregister(ctx context.Context) error {
 	if p.reg == nil {
 		return nil
 	}
-	err := p.reg.r.Release(ctx, p.reg.id)
+	p.mu.Lock()
+	queued := p.regPending > 0 // claimed, still waiting for a registry worker
+	p.mu.Unlock()
+	var err error
+	if queued { // Release would wait for them too, maybe on the worker they need
+		err = p.reg.r.ReleaseAsync(p.reg.id)
+	} else {
+		err = p.reg.r.Release(ctx, p.reg.id)
+	}
 	if errors.Is(err, resource.ErrReleased) || errors.Is(err, resource.ErrNotFound) || errors.Is(err, resource.ErrShuttingDown) {
 		return nil
 	}
@@ -92,7 +100,9 @@ func (p *core[T]) destroyValue(ctx context.Context, c *conn[T]) (err error, clai
 	if c.guard == nil {
 		return p.destroy(ctx, c.value), false
 	}
-	err = c.guard.Release(ctx)
+	// Not ctx's end: Release would hand a retry to the scheduler and
+	// return, leaving c live while the pool counts it destroyed.
+	err = c.guard.Release(context.WithoutCancel(ctx))
 	if errors.Is(err, resource.ErrReleased) {
 		return nil, true
 	}
@@ -154,21 +164,23 @@ func (p *core[T]) forget(c *conn[T], err error) {
 
 // awaitRegistryDestroys waits, for Close, until the registry has destroyed
 // the connections it claimed before the pool could (see runDestroy), or
-// ctx ends. While the registry shuts down it waits only for the destroys
-// that have begun: Shutdown destroys the queued ones and waits for that
-// itself, and a Close that waited for them could hold the very worker
-// they need (a Close called from another resource's cleanup).
+// ctx ends. Unless the registry's own cleanup of the pool calls it, it
+// waits only for the destroys that have begun: the queued ones need a
+// registry worker, and a Close that waited for them could hold the very
+// worker they need (a Close called from another resource's cleanup, in
+// any phase); the scheduler (or Shutdown) runs them, forget frees their
+// slots.
 func (p *core[T]) awaitRegistryDestroys(ctx context.Context, fromRegistry bool) error {
-	shutting := !fromRegistry && p.reg != nil && p.reg.r.Health().Phase != resource.PhaseRunning
+	begunOnly := !fromRegistry && p.reg != nil
 	p.mu.Lock()
 	n := p.regPending
-	if shutting {
+	if begunOnly {
 		n = p.regRunning
 	}
 	var done chan struct{}
 	if n > 0 {
 		done = make(chan struct{})
-		if shutting {
+		if begunOnly {
 			p.regRunDone = done
 		} else {
 			p.regDrained = done
