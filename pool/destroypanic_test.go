@@ -63,7 +63,7 @@ func TestTryAcquireEvictPanicFreesSlot(t *testing.T) {
 	})
 }
 
-// TestCloseOnWorkerWhileConnQueued (suspicion 3): in the Running
+// TestCloseOnWorkerWhileConnQueued: in the Running
 // phase, a connection's cleanup is queued on the registry's scheduler
 // (ReleaseAsync of its ID) while the only worker runs another resource's
 // cleanup that Closes the pool. Close retires the idle connection, finds it
