@@ -12,7 +12,7 @@ import (
 func (p *core[T]) Close(ctx context.Context) error {
 	err, first := p.close(ctx, false)
 	if !first {
-		p.awaitDone(ctx)
+		_ = p.awaitDone(ctx) // ErrClosed either way
 		return ErrClosed
 	}
 	return errors.Join(err, p.unregister(ctx))
@@ -95,11 +95,14 @@ func (p *core[T]) awaitClosed(ctx context.Context) error {
 }
 
 // awaitDone waits until the close that someone else began (the registry,
-// a concurrent Close) has finished, or ctx ends.
-func (p *core[T]) awaitDone(ctx context.Context) {
+// a concurrent Close) has finished, or returns ctx's error if ctx ends
+// first.
+func (p *core[T]) awaitDone(ctx context.Context) error {
 	select {
 	case <-p.done:
+		return nil
 	case <-ctx.Done():
+		return ctxErr(ctx)
 	}
 }
 

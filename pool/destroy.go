@@ -59,9 +59,9 @@ func (p *core[T]) runDestroy(ctx context.Context, c *conn[T]) error {
 	if claimed && !c.regRan {
 		c.regClaimed = true
 		c.keepSlot = false // not destroyed yet: forget frees the slot once it is
-		p.regPending++
+		p.regPending.inc()
 		if c.regStarted {
-			p.regRunning++
+			p.regRunning.inc()
 		}
 		p.mu.Unlock()
 		return nil

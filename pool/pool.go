@@ -96,15 +96,10 @@ type core[T any] struct {
 	closeErrs []error
 
 	// regPending counts the connections being destroyed by the registry's
-	// cleanup after the pool retired them (runDestroy); regDrained, set by
-	// Close, is closed when it drops to 0.
-	regPending int
-	regDrained chan struct{}
-	// regRunning counts those of them whose cleanup has begun (it needs
-	// no registry worker any more); regRunDone, set by
-	// awaitRegistryDestroys during a Shutdown, is closed when it drops to 0.
-	regRunning int
-	regRunDone chan struct{}
+	// cleanup after the pool retired them (runDestroy); regRunning, those
+	// of them whose cleanup has begun (it needs no registry worker any
+	// more). Close waits for them (awaitRegistryDestroys).
+	regPending, regRunning countdown
 
 	failures  int // consecutive failed creates
 	lastErr   error

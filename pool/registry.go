@@ -26,10 +26,8 @@ func (p *core[T]) register() error {
 	id, err := r.Register(func(ctx context.Context) error {
 		err, first := p.close(ctx, true)
 		if !first { // closed by its owner: done when that Close is
-			select {
-			case <-p.done:
-			case <-ctx.Done():
-				return fmt.Errorf("pool: close by its owner still in progress: %w", ctxErr(ctx))
+			if err := p.awaitDone(ctx); err != nil {
+				return fmt.Errorf("pool: close by its owner still in progress: %w", err)
 			}
 		}
 		return err
@@ -48,7 +46,7 @@ func (p *core[T]) unregister(ctx context.Context) error {
 		return nil
 	}
 	p.mu.Lock()
-	queued := p.regPending > 0 // claimed, still waiting for a registry worker
+	queued := p.regPending.n > 0 // claimed, still waiting for a registry worker
 	p.mu.Unlock()
 	var err error
 	if queued { // Release would wait for them too, maybe on the worker they need
@@ -89,7 +87,7 @@ func (p *core[T]) regStart(c *conn[T]) {
 	p.mu.Lock()
 	c.regStarted = true
 	if c.regClaimed && !c.regRan { // a retried attempt: forget already counted it down
-		p.regRunning++
+		p.regRunning.inc()
 	}
 	p.mu.Unlock()
 }
@@ -138,14 +136,8 @@ func (p *core[T]) forget(c *conn[T], err error) {
 			return
 		}
 		// runDestroy left it to us: the slot is free only now.
-		if p.regPending--; p.regPending == 0 && p.regDrained != nil {
-			close(p.regDrained)
-			p.regDrained = nil
-		}
-		if p.regRunning--; p.regRunning == 0 && p.regRunDone != nil {
-			close(p.regRunDone)
-			p.regRunDone = nil
-		}
+		p.regPending.dec()
+		p.regRunning.dec()
 		p.destroyedLocked(c, err)
 		return
 	}
@@ -171,29 +163,48 @@ func (p *core[T]) forget(c *conn[T], err error) {
 // any phase); the scheduler (or Shutdown) runs them, forget frees their
 // slots.
 func (p *core[T]) awaitRegistryDestroys(ctx context.Context, fromRegistry bool) error {
-	begunOnly := !fromRegistry && p.reg != nil
+	cd := &p.regRunning
+	if fromRegistry {
+		cd = &p.regPending
+	}
 	p.mu.Lock()
-	n := p.regPending
-	if begunOnly {
-		n = p.regRunning
-	}
-	var done chan struct{}
-	if n > 0 {
-		done = make(chan struct{})
-		if begunOnly {
-			p.regRunDone = done
-		} else {
-			p.regDrained = done
-		}
-	}
+	n, zero := cd.wait()
 	p.mu.Unlock()
-	if done == nil {
+	if zero == nil {
 		return nil
 	}
 	select {
-	case <-done:
+	case <-zero:
+		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("pool: close: %d connections still being destroyed by the registry when the context ended: %w", n, ctxErr(ctx))
 	}
-	return nil
+}
+
+// countdown counts work in progress that someone may wait for to end. Its
+// owner's mutex protects it.
+type countdown struct {
+	n    int
+	zero chan struct{} // made by wait, closed (and dropped) when n drops to 0
+}
+
+func (c *countdown) inc() { c.n++ }
+
+func (c *countdown) dec() {
+	if c.n--; c.n == 0 && c.zero != nil {
+		close(c.zero)
+		c.zero = nil
+	}
+}
+
+// wait returns the count and a channel closed once it is 0 (nil if it is
+// 0 now).
+func (c *countdown) wait() (int, <-chan struct{}) {
+	if c.n == 0 {
+		return 0, nil
+	}
+	if c.zero == nil {
+		c.zero = make(chan struct{})
+	}
+	return c.n, c.zero
 }
