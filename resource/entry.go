@@ -156,10 +156,16 @@ func (e *entry) claim(why reason, st uint32) bool {
 	return e.claimInc(e.incOf(), why, st)
 }
 
+// move changes e's state from `from` to `to` if e is incarnation inc in
+// state from, and reports whether it did.
+func (e *entry) move(inc, from, to uint32) bool {
+	return e.sw.CompareAndSwap(uint64(inc)<<32|uint64(from), uint64(inc)<<32|uint64(to))
+}
+
 // claimInc makes the caller the single releaser of e if e is still the live
 // incarnation inc.
 func (e *entry) claimInc(inc uint32, why reason, st uint32) bool {
-	if !e.sw.CompareAndSwap(uint64(inc)<<32|uint64(stLive), uint64(inc)<<32|uint64(st)) {
+	if !e.move(inc, stLive, st) {
 		return false
 	}
 	e.reason = why
@@ -171,10 +177,7 @@ func (e *entry) claimInc(inc uint32, why reason, st uint32) bool {
 // event is being delivered (stHeld): only the observer can know its ID
 // then, and may release it (goLive then leaves it to that release).
 func (e *entry) claimByID(inc uint32, why reason, st uint32) bool {
-	if e.claimInc(inc, why, st) {
-		return true
-	}
-	if !e.sw.CompareAndSwap(uint64(inc)<<32|uint64(stHeld), uint64(inc)<<32|uint64(st)) {
+	if !e.move(inc, stLive, st) && !e.move(inc, stHeld, st) {
 		return false
 	}
 	e.reason = why

@@ -234,8 +234,7 @@ func (r *Registry) announceLive(e *entry) {
 // Shutdown that began meanwhile passed e by (it claims only live entries)
 // but waits for it: e is released as Shutdown would have.
 func (r *Registry) goLive(e *entry) {
-	held := uint64(e.inc)<<32 | uint64(stHeld)
-	if !e.sw.CompareAndSwap(held, uint64(e.inc)<<32|uint64(stLive)) {
+	if !e.move(e.inc, stHeld, stLive) {
 		return // released by ID meanwhile
 	}
 	if r.phase.Load() != int32(PhaseRunning) && e.claim(rsShutdown, stQueued) {
@@ -338,8 +337,7 @@ func (r *Registry) announce(e *entry) bool {
 	}()
 	r.emit(Registered, e, 0, nil)
 	done = true
-	held := uint64(e.inc)<<32 | uint64(stHeld)
-	return e.sw.CompareAndSwap(held, uint64(e.inc)<<32|uint64(stNew))
+	return e.move(e.inc, stHeld, stNew)
 }
 
 // undoInsert takes e out again; false if someone claimed it meanwhile. If
