@@ -76,12 +76,7 @@ func TestCloseOnWorkerWhileConnQueued(t *testing.T) {
 		b := newBackend(1)
 		p := mustNew(t, b.create, b.destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
 		mustAcquire(t, p).Release() // one idle connection
-		var connID resource.ID
-		for info := range r.All() {
-			if info.Kind == "pool-conn" {
-				connID = info.ID
-			}
-		}
+		id := connID(r)
 		gate := make(chan struct{})
 		type result struct {
 			err     error
@@ -102,7 +97,7 @@ func TestCloseOnWorkerWhileConnQueued(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		if err := r.ReleaseAsync(connID); err != nil { // queued behind it
+		if err := r.ReleaseAsync(id); err != nil { // queued behind it
 			t.Fatal(err)
 		}
 		synctest.Wait()

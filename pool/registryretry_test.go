@@ -11,6 +11,42 @@ import (
 	"github.com/patinox/memory/resource"
 )
 
+// TestCloseCtxEndsDuringRegistryRetry: Close destroys
+// an idle connection through guard.Release(ctx) with Close's ctx. Its first
+// attempt fails (Retry); ctx ends during the retry backoff, the registry
+// hands the retry to its scheduler and Release returns that error. The pool
+// then counts the connection destroyed and frees its slot (Stats.Size 0,
+// EventDestroyed) although it is still live and is destroyed by the
+// registry later, after Close returned.
+func TestCloseCtxEndsDuringRegistryRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1})
+		b := newBackend(1)
+		destroy, _ := failingFirstDestroy(b, nil)
+		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		mustAcquire(t, p).Release() // one idle connection
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cerr := p.Close(ctx)
+		_, _, live := b.counts()
+		if s := p.Stats(); s.Size < live {
+			t.Errorf("after Close (%v): Stats.Size = %d with %d connections live, want Size >= live", cerr, s.Size, live)
+		}
+		advance(2 * time.Hour) // the registry's retry
+		synctest.Wait()
+		if _, _, live := b.counts(); live != 0 {
+			t.Errorf("after the retry: %d connections live, want 0", live)
+		}
+		if s := p.Stats(); s.Size != 0 {
+			t.Errorf("after the retry: Stats.Size = %d, want 0", s.Size)
+		}
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		b.verify(t, true)
+	})
+}
+
 // TestCloseDuringShutdownAfterRetriedRegistryDestroy: the registry claims a
 // connection (Registry.Release of its ID), the pool retires it meanwhile
 // (Lease.Destroy), so runDestroy leaves its accounting to the registry's
@@ -25,25 +61,15 @@ func TestCloseDuringShutdownAfterRetriedRegistryDestroy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Millisecond, Workers: 1})
 		b := newBackend(1)
-		var calls atomic.Int32
 		gate, destroying := make(chan struct{}), make(chan struct{}, 1)
-		destroy := func(ctx context.Context, c *fconn) error {
-			if calls.Add(1) == 1 {
-				destroying <- struct{}{}
-				<-gate
-				return errors.New("transient")
-			}
-			return b.destroy(ctx, c)
-		}
+		destroy, calls := failingFirstDestroy(b, func() {
+			destroying <- struct{}{}
+			<-gate
+		})
 		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
 		ctx := context.Background()
 		l := mustAcquire(t, p)
-		var id resource.ID
-		for info := range r.All() {
-			if info.Kind == "pool-conn" {
-				id = info.ID
-			}
-		}
+		id := connID(r)
 		released := inBackground(func() error { return r.Release(ctx, id) })
 		<-destroying // the registry's cleanup of the connection has begun
 		l.Destroy()  // the pool retires it: Release says ErrReleased, regClaimed
@@ -87,4 +113,32 @@ func TestCloseDuringShutdownAfterRetriedRegistryDestroy(t *testing.T) {
 		}
 		b.verify(t, true)
 	})
+}
+
+// failingFirstDestroy returns a destroy for b whose first call fails with
+// a transient error (the registry retries it), after calling before if it
+// is not nil, and the count of its calls.
+func failingFirstDestroy(b *backend, before func()) (func(context.Context, *fconn) error, *atomic.Int32) {
+	calls := new(atomic.Int32)
+	return func(ctx context.Context, c *fconn) error {
+		if calls.Add(1) == 1 {
+			if before != nil {
+				before()
+			}
+			return errors.New("transient")
+		}
+		return b.destroy(ctx, c)
+	}, calls
+}
+
+// connID returns the registry ID of the (last listed) connection of kind
+// pool-conn in r.
+func connID(r *resource.Registry) resource.ID {
+	var id resource.ID
+	for info := range r.All() {
+		if info.Kind == "pool-conn" {
+			id = info.ID
+		}
+	}
+	return id
 }
