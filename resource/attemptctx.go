@@ -14,8 +14,8 @@ import (
 // Attempts of one entry never overlap, so it is reused across attempts.
 type attemptCtx struct {
 	parent   context.Context
-	reg      *Registry
-	deadline int64 // registry clock; 0: no per-attempt deadline
+	e        *entry // its entry (e.reg, and e.attempts for AttemptFrom)
+	deadline int64  // registry clock; 0: no per-attempt deadline
 	derived  atomic.Pointer[derivedCtx]
 }
 
@@ -25,28 +25,39 @@ type derivedCtx struct {
 	cancel context.CancelFunc
 }
 
-// newAttemptCtx returns an attempt context filled with r and the usual
-// parent, for a composite literal: start then need not write them (stores
-// into a new object need no write barrier; later ones do while the GC
-// marks).
-func newAttemptCtx(r *Registry) attemptCtx {
-	return attemptCtx{reg: r, parent: context.Background()}
+// newAttemptCtx returns an attempt context filled with the usual parent,
+// for a composite literal: start then need not write it (stores into a new
+// object need no write barrier; later ones do while the GC marks). Its
+// entry, not known yet, is set by the first start.
+func newAttemptCtx() attemptCtx {
+	return attemptCtx{parent: context.Background()}
 }
 
-func (c *attemptCtx) start(r *Registry, parent context.Context, deadline int64) {
+// start begins an attempt of e's cleanup (fallback: of its fallback).
+func (c *attemptCtx) start(e *entry, parent context.Context, deadline int64, fallback bool) {
 	if c.derived.Load() != nil { // built late by a goroutine that outlived the last attempt
 		c.end()
 	}
+	e.acFlags = 0
+	if fallback {
+		e.acFlags = acFallback
+	}
 	// Pointer writes cost a write barrier while the GC marks; on the hot
-	// path (one attempt, the same registry and parent) they are skipped.
-	if c.reg != r {
-		c.reg = r
+	// path (one attempt, the same entry and parent) they are skipped.
+	if c.e != e {
+		c.e = e
 	}
 	if c.parent != parent {
 		c.parent = parent
 	}
 	c.deadline = deadline
 }
+
+// acFlags bits: the state of an entry's current attempt.
+const (
+	acFallback = 1 << iota // the call is the fallback, not an attempt of the cleanup
+	acPromised             // AttemptFrom told the cleanup that a Retry failure is retried (decide)
+)
 
 // end cancels the derived context, if one was built. The plain load keeps
 // the common case (the cleanup never asked for Done) free of atomic
@@ -60,7 +71,7 @@ func (c *attemptCtx) end() {
 	}
 }
 
-func (c *attemptCtx) deadlineTime() time.Time { return c.reg.wall(c.deadline) }
+func (c *attemptCtx) deadlineTime() time.Time { return c.e.reg.wall(c.deadline) }
 
 func (d *derivedCtx) get(c *attemptCtx) *derivedCtx {
 	d.once.Do(func() { d.ctx, d.cancel = context.WithDeadline(c.parent, c.deadlineTime()) })
@@ -100,12 +111,17 @@ func (c *attemptCtx) Err() error {
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
-	if c.deadline != 0 && c.reg.now() >= c.deadline {
+	if c.deadline != 0 && c.e.reg.now() >= c.deadline {
 		return context.DeadlineExceeded
 	}
 	return nil
 }
 
-func (c *attemptCtx) Value(key any) any { return c.parent.Value(key) }
+func (c *attemptCtx) Value(key any) any {
+	if key == (attemptKey{}) { // AttemptFrom, through contexts derived from c
+		return c
+	}
+	return c.parent.Value(key)
+}
 
 func (c *attemptCtx) String() string { return "resource.attemptCtx" }

@@ -77,6 +77,7 @@ type entry struct {
 	pooled   bool      // may be recycled (see recycle.go)
 	recycle  bool      // its Guard released it: finish may recycle it
 	timer    timerKind // protected by Registry.timers.mu
+	acFlags  uint8     // the current attempt's acFallback, acPromised (attemptctx.go)
 	attempts int32
 	pending  atomic.Int32 // dependents this entry still waits for, plus one while preparing
 	hidx     int32        // protected by Registry.timers.mu: 1-based position in the timer heap; 0 = not in it

@@ -69,7 +69,7 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 	if r.sampleStack() {
 		stack = captureStack()
 	}
-	b := &box[T]{v: v, fn: cleanup, actx: newAttemptCtx(r)}
+	b := &box[T]{v: v, fn: cleanup, actx: newAttemptCtx()}
 	b.entry.run, b.entry.ac, b.entry.leaky = b, &b.actx, true
 	if err := b.entry.apply(opts); err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func Track[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts
 // trackPlain is Track with LeaksOff: the Guard is e's runner, and the
 // entry is a recycled one when the options allow it (see recycle.go).
 func trackPlain[T any](r *Registry, v T, cleanup func(context.Context, T) error, opts []Option) (*Guard[T], error) {
-	g := &Guard[T]{v: v, fn: cleanup, actx: newAttemptCtx(r)}
+	g := &Guard[T]{v: v, fn: cleanup, actx: newAttemptCtx()}
 	p, plain, err := parsePlain(opts)
 	if err != nil {
 		return nil, err

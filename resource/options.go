@@ -24,7 +24,10 @@ type Options struct {
 	CleanupTimeout time.Duration
 
 	// MaxAttempts is how many times a cleanup whose errors classify as Retry
-	// is attempted in all. Default 3.
+	// is attempted in all, at most: once the context of the release (the
+	// caller's, or Shutdown's for queued cleanups) has ended, a failed
+	// attempt is the last one, unless a retry was already promised (see
+	// Registry.Release). Default 3.
 	MaxAttempts int
 
 	// RetryBackoff is the delay before the first retry; it doubles for each

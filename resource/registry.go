@@ -158,7 +158,7 @@ func (r *Registry) Register(cleanup func(context.Context) error, opts ...Option)
 	if cleanup == nil {
 		return 0, errors.New("resource: Register: nil cleanup")
 	}
-	pe := &plainEntry{actx: newAttemptCtx(r)}
+	pe := &plainEntry{actx: newAttemptCtx()}
 	e := &pe.entry
 	e.run, e.ac = funcRunner(cleanup), &pe.actx
 	if err := e.apply(opts); err != nil {

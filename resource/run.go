@@ -221,7 +221,7 @@ func (r *Registry) call(ctx context.Context, e *entry, fn runner, measure, fallb
 	if t > 0 {
 		deadline = addSat(start, int64(t))
 	}
-	e.ac.start(r, ctx, deadline)
+	e.ac.start(e, ctx, deadline, fallback)
 	err := r.protect(e, fn, fallback)
 	e.ac.end()
 	if measure {
@@ -257,9 +257,13 @@ func (r *Registry) protect(e *entry, fn runner, fallback bool) (err error) {
 // decide picks the strategy after a failed attempt: the error's own
 // classification, except that a cancelled parent context (the caller or
 // Shutdown gave up) fails at once, exhausted retries fall back, and
-// Fallback without a fallback fails.
+// Fallback without a fallback fails. A context that ended after
+// AttemptFrom told the cleanup that a retry would follow does not fail it:
+// the cleanup may have kept state for that retry (a pool keeps the
+// connection's slot); on a caller's goroutine the retry then goes to the
+// scheduler (handOff).
 func (r *Registry) decide(ctx context.Context, e *entry, err error) Strategy {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && e.acFlags&acPromised == 0 {
 		return Fail
 	}
 	s := StrategyOf(err)
