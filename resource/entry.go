@@ -241,6 +241,17 @@ func abandon(e *entry) {
 	}
 }
 
+// isAbandoned reports whether e was abandoned (see abandon).
+func (e *entry) isAbandoned() bool {
+	l := e.links.Load()
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.abandoned
+}
+
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // doneChan returns a channel closed when e has finished.

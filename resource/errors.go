@@ -13,7 +13,8 @@ var (
 	ErrShuttingDown = errors.New("resource: registry is shutting down")
 	// ErrReleased: the resource's cleanup was already claimed (it is being
 	// or has been released, or was detached). The caller's cleanup call did
-	// nothing: exactly one releaser wins.
+	// nothing: exactly one releaser wins. (A resource whose claim a Shutdown
+	// with an ended context left unfinished gives ErrShuttingDown instead.)
 	ErrReleased = errors.New("resource: already released")
 	// ErrNotFound: no live resource has that ID in this registry.
 	ErrNotFound = errors.New("resource: not found")
@@ -140,3 +141,15 @@ func kindOr(k string) string {
 func errReleased(id ID) error { return fmt.Errorf("resource %v: %w", id, ErrReleased) }
 func errNotFound(id ID) error { return fmt.Errorf("resource %v: %w", id, ErrNotFound) }
 func errShuttingDown() error  { return ErrShuttingDown }
+
+// errClaimed is the error of a release or Detach of resource id (entry e,
+// incarnation inc) that lost the claim: ErrReleased, unless a Shutdown
+// whose context ended left e unfinished, its cleanup dropped, never to run
+// (abandon): then the registry has stopped without releasing it, which
+// ErrReleased ("another releaser won") would hide.
+func errClaimed(e *entry, inc uint32, id ID) error {
+	if e.incOf() == inc && e.isAbandoned() {
+		return fmt.Errorf("resource %v: left unfinished by Shutdown: %w", id, ErrShuttingDown)
+	}
+	return errReleased(id)
+}

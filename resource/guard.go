@@ -140,7 +140,7 @@ func (g *Guard[T]) ID() ID { return g.id }
 func (g *Guard[T]) Release(ctx context.Context) error {
 	e := g.e
 	if !e.claimInc(g.inc, rsExplicit, stRunning) {
-		return errReleased(g.id)
+		return errClaimed(e, g.inc, g.id)
 	}
 	e.recycle = e.pooled
 	err := e.reg.releaseClaimed(ctx, e) // finish stops the leak check

@@ -371,19 +371,23 @@ func (r *Registry) undoInsert(e *entry, announced bool) bool {
 // remaining retries run on the scheduler (the cleanup is not abandoned; a
 // final failure is reported through Failures and events). The same holds
 // if ctx ends while Release waits for a dependent that another releaser
-// owns. If a Shutdown whose context ended dropped that dependent's queued
-// cleanup, Release returns an error matching ErrShuttingDown and the
-// resource stays unfinished (the *ShutdownError names it). If another
-// releaser already won the resource, Release returns an error matching
-// ErrReleased at once without waiting for it; an unknown or finished id
-// gives ErrNotFound.
+// owns. But an attempt that fails once ctx has ended is the last one: no
+// retry or fallback starts for a caller that gave up (the failure is most
+// likely ctx's) unless one was promised (AttemptFrom). If a Shutdown whose
+// context ended dropped the dependent's queued cleanup, Release returns an
+// error matching ErrShuttingDown and the resource stays unfinished (the
+// *ShutdownError names it). If another releaser already won the resource,
+// Release returns an error matching ErrReleased at once without waiting
+// for it (ErrShuttingDown if that was a Shutdown whose context ended and
+// that left the resource unfinished); an unknown or finished id gives
+// ErrNotFound.
 func (r *Registry) Release(ctx context.Context, id ID) error {
 	e, inc := r.lookup(id)
 	if e == nil {
 		return errNotFound(id)
 	}
 	if !e.claimByID(inc, rsExplicit, stRunning) {
-		return errReleased(id)
+		return errClaimed(e, inc, id)
 	}
 	return r.releaseClaimed(ctx, e)
 }
@@ -403,7 +407,7 @@ func (r *Registry) ReleaseAsync(id ID) error {
 // id (id is passed in: a stale caller must not read a recycled entry).
 func (r *Registry) releaseAsync(e *entry, inc uint32, id ID, why reason) error {
 	if !e.claimByID(inc, why, stQueued) {
-		return errReleased(id)
+		return errClaimed(e, inc, id)
 	}
 	r.sched.enqueue(e)
 	return nil
@@ -445,7 +449,7 @@ func (r *Registry) Detach(id ID) error {
 // without running its cleanup.
 func (r *Registry) detach(e *entry, inc uint32, id ID) error {
 	if !e.claimByID(inc, rsExplicit, stDetached) {
-		return errReleased(id)
+		return errClaimed(e, inc, id)
 	}
 	r.finish(e, stDetached, outDetached, Detached, 0, nil)
 	return nil
