@@ -132,7 +132,10 @@
 //   - Observers run synchronously; a slow Observer slows the goroutine that
 //     emits (a releaser or a worker), and holds back what its event must
 //     precede: a new resource cannot be claimed until its Registered event
-//     returns. An Observer must not call Shutdown. End events of different
+//     returns. An Observer must not call Shutdown, nor wait for it to
+//     return: Shutdown waits for the events of releases under way, so that
+//     ShutdownDone comes last (unless its context ends first; then a
+//     cleanup still running may report later). End events of different
 //     resources are not ordered (see Observer).
 //   - Stats is O(live resources); Len, Info and the hot paths are not.
 //   - A resource queued when Shutdown's context ends is never cleaned up,

@@ -75,6 +75,13 @@ type Event struct {
 // are not ordered: a dependent's cleanup finishes before the cleanup of
 // what it depends on starts, but its event may arrive after that one's
 // (an observer may release, and wait for, what the dependent depended on).
+// ShutdownDone is the last event: Shutdown waits for the events of
+// releases that finished on other goroutines as it began, so Observe must
+// not wait for Shutdown to return either. Exceptions: if Shutdown's context
+// ended first, a cleanup still running reports later; and a Reclaim under
+// way as Shutdown ends may still report what a ReclaimWith function did
+// (Reclaimed, or the pressure reaction's CleanupFailed), since Shutdown
+// does not wait for those functions.
 type Observer interface {
 	Observe(Event)
 }

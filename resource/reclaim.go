@@ -154,6 +154,11 @@ func (r *Registry) reclaimOne(ctx context.Context, e *entry, sized bool) (int64,
 	if sized && e.size.Load() == 0 {
 		return 0, nil
 	}
+	if r.obs != nil { // Shutdown waits for the Reclaimed event too (deliver.go)
+		sh := r.shardOf(e.id)
+		sh.delivering.Add(1)
+		defer r.delivered(sh)
+	}
 	if !e.claim(rsReclaim, stRunning) {
 		return 0, nil
 	}

@@ -38,6 +38,8 @@ type Registry struct {
 	clock  coarseClock
 	seq    seqCounter
 
+	deliveries deliveries // see deliver.go
+
 	unwatch func() // ends the pressure subscription; nil without Options.Pressure
 }
 
@@ -50,7 +52,10 @@ type shard struct {
 
 	c    counters
 	hist histogram
-	_    [64]byte
+	// delivering counts reports to the Observer in flight (see deliver.go);
+	// raised under mu, lowered without it.
+	delivering atomic.Int32
+	_          [64]byte
 }
 
 // seqCounter hands out registration sequence numbers: the order in which
@@ -355,8 +360,12 @@ func (r *Registry) undoInsert(e *entry, announced bool) bool {
 	sh.mu.Lock()
 	sh.t.remove(s, e)
 	sh.registered--
+	if announced {
+		sh.delivering.Add(1)
+	}
 	sh.mu.Unlock()
 	if announced {
+		defer r.delivered(sh)
 		r.emit(Detached, e, 0, nil)
 	}
 	r.resume(e.markFinished(stDetached)) // a dependency may already wait for e
@@ -488,6 +497,9 @@ func (r *Registry) finish(e *entry, st uint32, out outcome, ev EventType, attemp
 	s, _ := r.slotOf(e.id)
 	sh.mu.Lock()
 	sh.t.remove(s, e)
+	if r.obs != nil { // no recycling then: the event below is sent
+		sh.delivering.Add(1)
+	}
 	switch out {
 	case outSucceeded:
 		sh.succeeded++
@@ -506,6 +518,7 @@ func (r *Registry) finish(e *entry, st uint32, out outcome, ev EventType, attemp
 	sh.mu.Unlock()
 	r.resume(e.markFinished(st))
 	if r.obs != nil {
+		defer r.delivered(sh)
 		r.emit(ev, e, attempt, err)
 	}
 }

@@ -40,6 +40,12 @@ type shutdownState struct {
 // a cleanup ignores its context and hangs, that worker goroutine exits only
 // when the cleanup returns.
 //
+// Its ShutdownDone event is the registry's last: Shutdown also waits (until
+// ctx ends) for the events of releases that finished on other goroutines
+// as it began, so an Observer must not wait for Shutdown to return. A later
+// Release, ReleaseAsync or Detach of a resource it left unfinished returns
+// an error matching ErrShuttingDown.
+//
 // Shutdown is idempotent and safe for concurrent use: later callers wait for
 // the first one and get the same result (or, if their own ctx ends first,
 // an error wrapping ctx.Err()).
@@ -91,6 +97,7 @@ func (r *Registry) shutdown(ctx context.Context) error {
 	if ctxErr == nil {
 		r.sched.wg.Wait()
 	}
+	r.awaitDeliveries(ctx) // the events of releases that finished as it began
 	r.timers.stop()
 	r.stopCoarse()
 	r.phase.Store(int32(PhaseStopped))
