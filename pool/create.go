@@ -85,6 +85,15 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 	p.s.created++
 	p.failures, p.lastErr = 0, nil
 	if c.state == stateRetired { // the registry destroyed it meanwhile (forget)
+		if c.regOwed == owedCreating && !c.regRan { // a retry is pending: still live
+			c.regOwed = owedRetiring
+			c.lease = nil
+			p.retiring++
+			p.fillLocked() // its requester still waits
+			p.mu.Unlock()
+			p.emit(Event{Type: EventCreated})
+			return
+		}
 		p.createForgotten(c)
 		return
 	}

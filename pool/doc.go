@@ -68,6 +68,13 @@
 // Shutdown, its registration fails: they get that error). Keyed.Close
 // waits for the sub-pools the registry is closing.
 //
+// When the registry destroys a connection (Shutdown, Release of its ID)
+// and the destroy fails with an error it will retry (resource.Retry, up to
+// its MaxAttempts), the connection is still open: it leaves service at
+// once but keeps its slot (MaxSize, a Keyed's MaxTotal, Stats.Size) until
+// the retry destroys it or the registry gives up (resource.AttemptFrom
+// tells the pool which attempt is the final one).
+//
 // # Memory pressure
 //
 // With Options.Pressure set, High or Critical pressure trims the idle

@@ -18,6 +18,16 @@ const (
 	stateCreating              // created, not yet in the pool (runCreate)
 )
 
+// owed says who frees the slot of a connection that the registry's
+// cleanup retired while a retry of that cleanup was pending.
+type owed uint8
+
+const (
+	owedNone     owed = iota
+	owedRetiring      // counted in retiring: the final forget frees the slot
+	owedCreating      // retired in creation: runCreate counts it in retiring
+)
+
 // conn is one live connection. Its fields are protected by the pool's mu,
 // except value and created, which never change, and the fields that only the
 // current holder touches (documented).
@@ -38,9 +48,13 @@ type conn[T any] struct {
 	used      bool      // leased before (a fresh connection is not checked)
 	keepSlot  bool      // evicted for a Keyed TryAcquire, which takes its global slot
 	// regClaimed: retired, but the registry had claimed it: its cleanup
-	// frees the slot (forget). regRan: that cleanup has run (forget saw it
-	// retired). regStarted: that cleanup has begun.
+	// frees the slot (forget). regRan: that cleanup has run its final
+	// attempt (forget saw it retired). regStarted: an attempt of that
+	// cleanup is running.
 	regClaimed, regRan, regStarted bool
+	// regOwed: forget retired it after an attempt that the registry will
+	// retry; the final attempt's forget frees its slot.
+	regOwed owed
 
 	acquired time.Time // LeakThreshold > 0: when leased
 	leaked   bool      // EventLeak was sent for the current lease

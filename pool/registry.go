@@ -70,8 +70,14 @@ func (p *core[T]) trackConn(c *conn[T]) error {
 	}
 	g, err := resource.Track(p.reg.r, c.value, func(ctx context.Context, v T) (err error) {
 		p.regStart(c)
-		defer func() { p.forget(c, err) }() // even if destroy panics
-		return p.destroy(ctx, v)
+		final := true                              // a panic is never retried
+		defer func() { p.forget(c, err, final) }() // even if destroy panics
+		err = p.destroy(ctx, v)
+		if err != nil && resource.StrategyOf(err) == resource.Retry {
+			// c stays live until the retry: its slot stays taken.
+			_, final = resource.AttemptFrom(ctx)
+		}
+		return err
 	}, resource.WithKind(p.o.Kind+"-conn"), resource.WithPriority(p.o.Priority), resource.DependsOn(p.reg.id))
 	if err != nil {
 		return err
@@ -80,13 +86,15 @@ func (p *core[T]) trackConn(c *conn[T]) error {
 	return nil
 }
 
-// regStart notes that the registry's cleanup of c has begun; if the pool
-// had retired c and left its destroy to that cleanup (runDestroy), Close
-// may now wait for it even during a Shutdown (awaitRegistryDestroys).
+// regStart notes that an attempt of the registry's cleanup of c has begun;
+// if the pool had retired c and left its destroy to that cleanup
+// (runDestroy), Close may now wait for it even during a Shutdown
+// (awaitRegistryDestroys). Between a failed attempt and its retry c is not
+// counted in regRunning: the retry may need a registry worker.
 func (p *core[T]) regStart(c *conn[T]) {
 	p.mu.Lock()
 	c.regStarted = true
-	if c.regClaimed && !c.regRan { // a retried attempt: forget already counted it down
+	if c.regClaimed {
 		p.regRunning.inc()
 	}
 	p.mu.Unlock()
@@ -101,17 +109,29 @@ func (p *core[T]) destroyValue(ctx context.Context, c *conn[T]) (err error, clai
 	// Not ctx's end: Release would hand a retry to the scheduler and
 	// return, leaving c live while the pool counts it destroyed.
 	err = c.guard.Release(context.WithoutCancel(ctx))
-	if errors.Is(err, resource.ErrReleased) {
+	switch {
+	case errors.Is(err, resource.ErrReleased):
 		return nil, true
+	case errors.Is(err, resource.ErrShuttingDown):
+		// A Shutdown whose ctx ended dropped c's destroy, which the
+		// registry will never run: it is the pool's again.
+		return p.destroy(ctx, c.value), false
 	}
 	return err, false
 }
 
-// forget handles a connection destroyed by the registry rather than by the
-// pool (its destroy returned err): if the pool still counts it, it stops
-// counting it now.
-func (p *core[T]) forget(c *conn[T], err error) {
+// forget handles the end of an attempt of the registry's cleanup of c,
+// which returned err; final: no retry follows. A connection destroyed by
+// the registry rather than by the pool leaves the pool: if the pool still
+// counts it, it stops counting it now. While a retry is pending the
+// connection is still live: it is taken out of service but keeps its slot
+// (regOwed) until the final attempt.
+func (p *core[T]) forget(c *conn[T], err error, final bool) {
 	p.mu.Lock()
+	c.regStarted = false
+	if c.regClaimed {
+		p.regRunning.dec()
+	}
 	switch c.state {
 	case stateIdle:
 		if i := slices.Index(p.idle, c); i >= 0 {
@@ -122,26 +142,54 @@ func (p *core[T]) forget(c *conn[T], err error) {
 	case stateChecking:
 	case stateCreating:
 		// Not in the pool yet: runCreate finds it retired and does the
-		// accounting instead of adding it.
+		// accounting instead of adding it (or, while a retry is pending,
+		// counts it as retiring for the final forget).
 		c.state, c.reason = stateRetired, Closed
+		if !final {
+			c.regOwed = owedCreating
+		}
 		p.mu.Unlock()
 		return
-	default: // retired by the pool
-		ran := c.regRan
-		c.regRan = true
-		if ran || !c.regClaimed {
-			// A retried cleanup, or runDestroy does the accounting (now,
-			// or once Release tells it that the registry claimed c).
-			p.mu.Unlock()
-			return
-		}
-		// runDestroy left it to us: the slot is free only now.
-		p.regPending.dec()
-		p.regRunning.dec()
-		p.destroyedLocked(c, err)
+	default: // retired
+		p.forgetRetiredLocked(c, err, final)
 		return
 	}
 	p.retireLocked(c, Closed)
+	if !final {
+		c.regOwed = owedRetiring
+		p.signalDrainedLocked()
+		p.mu.Unlock()
+		return
+	}
+	p.forgottenLocked(c, err)
+}
+
+// forgetRetiredLocked is forget for a retired connection. Called with p.mu
+// held, it unlocks it.
+func (p *core[T]) forgetRetiredLocked(c *conn[T], err error, final bool) {
+	if !final {
+		p.mu.Unlock()
+		return // the final attempt does the accounting
+	}
+	c.regRan = true
+	switch {
+	case c.regOwed == owedRetiring: // retired by an earlier attempt's forget
+		c.regOwed = owedNone
+		p.forgottenLocked(c, err)
+	case c.regOwed == owedCreating || !c.regClaimed:
+		// runCreate does the accounting, or runDestroy (now, or once
+		// Release tells it that the registry claimed c).
+		p.mu.Unlock()
+	default:
+		// runDestroy left it to us: the slot is free only now.
+		p.regPending.dec()
+		p.destroyedLocked(c, err)
+	}
+}
+
+// forgottenLocked frees the slot of c, which forget retired and the
+// registry destroyed. Called with p.mu held, it unlocks it.
+func (p *core[T]) forgottenLocked(c *conn[T], err error) {
 	p.size--
 	p.retiring--
 	p.s.destroyed[Closed]++

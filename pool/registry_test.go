@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -328,5 +329,45 @@ func TestShutdownWaitsForPoolCloseInProgress(t *testing.T) {
 		if err := <-acquired; !errors.Is(err, ErrClosed) {
 			t.Errorf("Acquire: %v, want ErrClosed", err)
 		}
+	})
+}
+
+// TestCloseDestroysWhatShutdownAbandoned: a Shutdown whose context ended
+// dropped a connection's queued destroy, which the registry will never run.
+// A later Close must destroy that connection itself: before, Guard.Release
+// told the pool "already released" (or, later, "shutting down") and the
+// pool counted the connection gone while it stayed open.
+func TestCloseDestroysWhatShutdownAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := mustRegistry(t, &resource.Options{Workers: 1})
+		b := newBackend(2)
+		gate := make(chan struct{})
+		var n atomic.Int32
+		destroy := func(ctx context.Context, c *fconn) error {
+			if n.Add(1) == 1 {
+				<-gate // the first destroy holds the registry's only worker
+			}
+			return b.destroy(ctx, c)
+		}
+		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 2, Registry: r})
+		bg := context.Background()
+		l1 := mustAcquire(t, p)
+		l2 := mustAcquire(t, p)
+		l1.Release()
+		l2.Release()
+		sctx, cancel := context.WithTimeout(bg, time.Second)
+		defer cancel()
+		shut := inBackground(func() error { return r.Shutdown(sctx) })
+		synctest.Wait()      // its worker waits in the first destroy
+		advance(time.Second) // Shutdown gives up: the second destroy is dropped
+		if err := <-shut; err == nil {
+			t.Error("Shutdown returned nil, want an error naming what it left")
+		}
+		close(gate)
+		synctest.Wait()
+		if err := p.Close(bg); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		b.verify(t, true)
 	})
 }
