@@ -42,7 +42,11 @@
 // acquire's own context (done, or its deadline passed) destroys the
 // connection (reason Broken) without an outage. A background check is not
 // a use: it does not restart MaxIdleTime; it is bounded by CheckTimeout, or
-// else by CheckInterval, and no waiter waits for it. While creates fail, the pool
+// else by CheckInterval, and no waiter waits for it. A sweep starts no
+// check once CheckInterval has passed since it began (the connections left
+// go back unchecked, for the next sweep), so stalled checks delay it by
+// about one bound, not one per connection. A connection whose MaxLifetime
+// ended during its check is destroyed, not handed out. While creates fail, the pool
 // makes a single probing create at a time (Acquire's or TryAcquire's),
 // after an exponential backoff with jitter; an acquire that times out
 // meanwhile returns an error wrapping both its context's error (and cause)

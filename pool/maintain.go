@@ -60,8 +60,13 @@ func (p *core[T]) sweep() {
 		e.Stack = formatStack(e.pcs)
 		p.emit(e.Event)
 	}
+	// Each check is bounded (CheckTimeout, else CheckInterval); so is the
+	// sweep: after CheckInterval it starts no more checks, so that stalled
+	// connections (N half-open ones) cannot hold it, its next run and the
+	// healthy connections queued for a check for N bounds.
+	deadline := now.Add(p.o.CheckInterval)
 	for _, c := range due {
-		p.checkIdle(c)
+		p.checkIdle(c, deadline)
 	}
 }
 
@@ -108,13 +113,16 @@ func (p *core[T]) emitLeakReturned(held time.Duration) {
 	}
 }
 
-// checkIdle runs the background check of c, taken out of idle by sweep.
-func (p *core[T]) checkIdle(c *conn[T]) {
+// checkIdle runs the background check of c, taken out of idle by sweep,
+// unless the sweep's deadline has passed: then c goes back unchecked, due
+// for the next sweep.
+func (p *core[T]) checkIdle(c *conn[T], deadline time.Time) {
 	var err error
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()
-	if !closed {
+	skip := !time.Now().Before(deadline)
+	if !closed && !skip {
 		ctx := p.ctx
 		if p.o.CheckTimeout == 0 { // bounded all the same: see CheckTimeout
 			var cancel context.CancelFunc
@@ -136,7 +144,16 @@ func (p *core[T]) checkIdle(c *conn[T]) {
 		p.outageLocked() // with a Check, flushing only marks the others suspect
 		outage = true
 	default:
-		c.checked, c.epoch = time.Now(), p.epoch
+		now := time.Now()
+		// Its lifetime may have ended during the check (not its idle
+		// time: c is not idle, and a check is not a use).
+		if r, dead := p.expiredLocked(c, now); dead {
+			p.destroyAsyncLocked(p.retireLocked(c, r))
+			break
+		}
+		if !skip {
+			c.checked, c.epoch = now, p.epoch
+		}
 		c.state = stateReturned
 		since := c.idleSince
 		if h = p.putLocked(c); h.w == nil {

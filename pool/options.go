@@ -22,8 +22,8 @@ type Options[T any] struct {
 	MaxSize int
 
 	// MaxLifetime is how long a connection lives after its creation; it is
-	// destroyed when found expired (when idle, or when released). Default 0:
-	// no limit.
+	// destroyed when found expired (when idle, when released, or back from
+	// a background check). Default 0: no limit.
 	MaxLifetime time.Duration
 	// LifetimeJitter adds a random extra lifetime in [0, LifetimeJitter),
 	// fixed per connection at its creation, so connections created together
@@ -49,7 +49,8 @@ type Options[T any] struct {
 	// CheckTimeout bounds Check and Reset. Default 0: no bound other than
 	// the context (the acquire's for a Check on acquire); a background
 	// check is bounded by CheckInterval then, so that a stalled one (a
-	// half-open connection) fails instead of holding up the sweep.
+	// half-open connection) fails instead of holding up the sweep. A sweep
+	// starts no check once CheckInterval has passed since it began.
 	CheckTimeout time.Duration
 	// Reset recycles a connection on Release; an error destroys it (reason
 	// ResetFailed). Default nil.
