@@ -95,6 +95,7 @@ type keyed[K comparable, T any] struct {
 	mu       sync.Mutex // protects following fields
 	pools    map[K]*core[T]
 	making   map[K]chan struct{}   // keys whose sub-pool is being made; closed when done
+	unmade   int                   // acquires of those keys, the makers included (Stats.Waiting)
 	closing  map[*core[T]]struct{} // closed from outside, dropped from pools, close in progress (reap.go)
 	gone     Stats                 // the counters of removed sub-pools (reap.go)
 	reapErrs []error               // errors of closing removed sub-pools, for Close
@@ -103,7 +104,10 @@ type keyed[K comparable, T any] struct {
 
 // KeyedStats is a snapshot of a Keyed pool: totals and each key's Stats.
 // PerKey lists the keys that have a sub-pool now; Total's counters include
-// those of the sub-pools removed because they were empty.
+// those of the sub-pools removed because they were empty, and
+// Total.Waiting the acquires of keys whose sub-pool is being made (made by
+// a key's first acquire, briefly unless the registry's Observer is slow).
+// Stats.Waits and WaitTime count only the waits in a sub-pool.
 type KeyedStats[K comparable] struct {
 	Total  Stats
 	PerKey map[K]Stats
@@ -192,6 +196,9 @@ func (k *keyed[K, T]) pool(ctx context.Context, key K) (*core[T], error) {
 		k.mu.Lock()
 		closed, p, making := k.closed, k.pools[key], k.making[key]
 		if closed || p != nil || making != nil {
+			if !closed && p == nil { // it waits for making
+				k.unmade++
+			}
 			k.mu.Unlock()
 			switch {
 			case closed:
@@ -199,20 +206,34 @@ func (k *keyed[K, T]) pool(ctx context.Context, key K) (*core[T], error) {
 			case p != nil:
 				return p, nil
 			}
-			select {
-			case <-making:
-				continue
-			case <-ctx.Done():
-				k.lateCount(tally{cancelled: 1})
-				return nil, ctxErr(ctx)
+			if err := k.awaitMade(ctx, making); err != nil {
+				return nil, err
 			}
+			continue
 		}
 		making = make(chan struct{})
 		k.making[key] = making
+		k.unmade++
 		k.wg.Add(1) // Close waits for the make, and the sub-pool's close
 		k.mu.Unlock()
 		return k.makePool(key, making)
 	}
+}
+
+// awaitMade waits until a key's sub-pool being made (making) is made, or
+// ctx ends. Its acquire counted in k.unmade meanwhile.
+func (k *keyed[K, T]) awaitMade(ctx context.Context, making chan struct{}) error {
+	var err error
+	select {
+	case <-making:
+	case <-ctx.Done():
+		k.lateCount(tally{cancelled: 1})
+		err = ctxErr(ctx)
+	}
+	k.mu.Lock()
+	k.unmade--
+	k.mu.Unlock()
+	return err
 }
 
 // makePool makes key's sub-pool, then closes making.
@@ -224,6 +245,7 @@ func (k *keyed[K, T]) makePool(key K, making chan struct{}) (*core[T], error) {
 	defer func() {
 		if !made { // newSubPool panicked (an Observer did): the next acquire makes it
 			k.mu.Lock()
+			k.unmade--
 			delete(k.making, key)
 			close(making)
 			k.mu.Unlock()
@@ -232,6 +254,7 @@ func (k *keyed[K, T]) makePool(key K, making chan struct{}) (*core[T], error) {
 	p, err := k.newSubPool(key)
 	made = true
 	k.mu.Lock()
+	k.unmade--
 	delete(k.making, key)
 	close(making)
 	closed := k.closed
@@ -371,6 +394,7 @@ func (k *keyed[K, T]) Stats() KeyedStats[K] {
 		closing = append(closing, p)
 	}
 	gone := k.gone
+	gone.Waiting += k.unmade // (a removed sub-pool had no waiter)
 	k.mu.Unlock()
 	s := KeyedStats[K]{PerKey: make(map[K]Stats, len(pools)), Total: gone}
 	for key, p := range pools {
