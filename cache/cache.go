@@ -315,15 +315,29 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 	if c.weigher != nil {
 		w = max(c.weigher(k, v), 0)
 	}
+	key, inFlight := c.tracker.depart(v) // see inflight.go
 	rec, err := c.tracker.track(v, w)
 	if err != nil {
-		c.refuse(v)
+		c.refuse(v, key, inFlight)
 		return nil, err
 	}
 	c.mu.Lock()
 	if c.closed {
+		if !inFlight { // not comparable: its registration's release closes it
+			c.mu.Unlock()
+			c.tracker.release(idOf(rec)) // not stored: the cache owned it
+			return nil, ErrClosed
+		}
+		// Not stored: the cache owned it. Given up as if refused, with its
+		// registration dropped (shared: a release racing the Detach must
+		// not close it too).
+		rec.shared = true
+		closeValue := c.tracker.landLocked(key, inFlight, v, true)
 		c.mu.Unlock()
-		c.tracker.release(idOf(rec)) // not stored: the cache owned it
+		c.tracker.detach(rec.id)
+		if closeValue {
+			dispose(v)
+		}
 		return nil, ErrClosed
 	}
 	pending := c.setLocked(k, v, h, w, ttl, rec)
@@ -335,7 +349,11 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 		c.publishLocked()
 		err = errReleasedBeforeStored
 	}
+	closeValue := c.tracker.landLocked(key, inFlight, v, false)
 	c.mu.Unlock()
+	if closeValue {
+		dispose(v)
+	}
 	return pending, err
 }
 

@@ -61,7 +61,9 @@
 // Cleaner are registered in the resource registry when set and released
 // through its scheduler when they leave the cache (a value the registry
 // refuses, as it does once it shuts down, is closed at once and not
-// stored); values the registry releases on its own (Reclaim,
+// stored, unless another Set of it is still on its way: one value is
+// closed once, however many Sets and keys it had); values the registry
+// releases on its own (Reclaim,
 // ReleaseMatching, Shutdown) leave the cache with Reason Pressure. Only
 // values with a known size (a Weigher's weight > 0, taken as bytes) are
 // Reclaimable: the registry's Reclaim, which releases resources until

@@ -96,12 +96,17 @@ func (c *Cache[K, V]) forget(rec *registration, v V) (closeValue bool) {
 	case rec.stored:
 		pending = c.forgetLocked(rec.id, nil)
 		closeValue = true
+	case c.tracker.tracks(v):
+		// The Set that registered v has not stored it yet, and v is cached
+		// under another registration: the Set will share that one.
+		rec.shared = true
 	default:
-		// The Set that registered v has not stored it yet. If v is cached
-		// under another registration, the Set will share that one; else it
-		// finds rec gone and removes v again (Cache.set).
-		closeValue = !c.tracker.tracks(v)
-		rec.shared = !closeValue
+		// The Set that registered v has not stored it yet: it finds rec
+		// gone and removes v again (Cache.insert). If Sets of v are in
+		// flight (that one, at least, unless it gave v up), the last of
+		// them closes v, unless one stored it under a live registration
+		// (inflight.go).
+		closeValue = !c.tracker.doomLocked(v)
 	}
 	c.publishLocked()
 	c.mu.Unlock()

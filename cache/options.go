@@ -100,11 +100,14 @@ type Options[K comparable, V any] struct {
 	// registered once however many keys hold it (equal comparable values,
 	// typically one pointer, are the same resource) and released when the
 	// last of its entries leaves. Values that are not comparable are
-	// registered per entry. A value that left the cache has been (or is
-	// being) released: do not Set it again. Nor Set one value under two
-	// keys at once while the registry may release it on its own: if the
-	// release falls between the two Sets, before either stored it, the
-	// value closes and then stays cached (and closes again when it leaves).
+	// registered per entry. Sets of one comparable value that overlap in
+	// time (concurrent Sets or loads under several keys) also share its
+	// fate: if the registry releases or refuses it before they store it,
+	// or the cache is closed meanwhile, it is closed once, when the last of
+	// them is done, and not at all if one of them stored it under a live
+	// registration. A value that left the cache, or that a Set did not
+	// store (refused, or a closed cache), has been (or is being) released:
+	// do not Set it again (it would be closed again).
 	Registry *resource.Registry
 	// ReleasePriority is the registry priority of cached values: resource.Low
 	// (the zero value) to resource.Critical.

@@ -39,6 +39,7 @@ type tracker[K comparable, V any] struct {
 	holders map[releaseID][]uint32 // the slots holding each registration
 	byValue map[any]releaseID      // the registration of each comparable tracked value
 	valueOf map[releaseID]any      // the inverse of byValue
+	flights flights                // Sets in flight, under their own lock (inflight.go)
 
 	// registered, if set (by tests), is called by track with each new
 	// registration before the Set stores the value: where the registry may
@@ -306,13 +307,14 @@ func same[V any](a, b V) bool {
 // stored, as by a closed cache, and is cleaned up now, on the caller's
 // goroutine (an error has nowhere to go), unless an entry still holds it
 // under an earlier registration, whose release (by the shutdown) closes
-// it. Called with no lock held.
-func (c *Cache[K, V]) refuse(v V) {
+// it, or another Set of v is still in flight (inflight.go), which then
+// settles its fate. key and ok are from depart. Called with no lock held.
+func (c *Cache[K, V]) refuse(v V, key any, ok bool) {
 	c.mu.Lock()
-	held := c.tracker.tracks(v)
+	closeValue := c.tracker.landLocked(key, ok, v, true)
 	c.mu.Unlock()
-	if !held {
-		_ = cleanupOf(v)(context.Background())
+	if closeValue {
+		dispose(v)
 	}
 }
 

@@ -1,0 +1,132 @@
+package cache
+
+import (
+	"context"
+	"io"
+	"sync"
+)
+
+// This file settles the fate of a tracked value whose Sets overlap in time.
+// One value stored under several keys has one registration, released (and
+// the value closed) when the last entry holding it leaves (see tracker).
+// Before a Set stores its value, though, the value is held by no entry:
+// the registry may release the Set's registration (Reclaim,
+// ReleaseMatching, Shutdown) or refuse to make one (it is shutting down),
+// and the cache may be closed. Each of these used to close the value at
+// once if no entry held it, so two Sets of one value in flight closed it
+// twice, or closed it while the other stored it under a live registration.
+//
+// So the Sets of a comparable tracked value are counted from before their
+// registration until they store the value or give it up (a flight); a
+// release or refusal that finds Sets of the value in flight does not close
+// it but dooms the flight, and the last Set to land closes the value if the
+// flight is doomed and no entry holds it then (else that entry's
+// registration closes it when it leaves). A flight lives only while Sets
+// of its value are in flight: the table is bounded by the Sets running,
+// and holds nothing after they return.
+//
+// A Set that starts after an earlier one of the same value has landed is
+// a new hand-off, as a Set after a Delete is: the value the earlier one
+// refused and closed (nothing held it) is closed again. Remembering every
+// closed value to skip that would grow without bound, and equal values are
+// not always the same resource.
+
+// flight counts the Sets of one value in flight; see above.
+type flight struct {
+	n      int  // Sets of the value between their start and their landing
+	doomed bool // a release or refusal left the value to the last one to close
+}
+
+// flights is the tracker's table of flights, keyed by identity.
+type flights struct {
+	mu sync.Mutex // protects m; taken after Cache.mu when both are held
+	m  map[any]flight
+}
+
+// holdsResource reports whether v holds a resource (see cleanupOf).
+func holdsResource[V any](v V) bool {
+	switch x := any(v).(type) {
+	case Cleaner:
+		return x != nil
+	case io.Closer:
+		return x != nil
+	}
+	return false
+}
+
+// depart counts a Set of v in flight, before its registration, and returns
+// the key of its flight (ok false: v is not tracked, or not comparable, and
+// has no flight). Called with no lock held.
+func (t *tracker[K, V]) depart(v V) (key any, ok bool) {
+	if t.reg == nil || !holdsResource(v) {
+		return nil, false
+	}
+	if key, ok = identity(v); !ok {
+		return nil, false
+	}
+	f := &t.flights
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = make(map[any]flight)
+	}
+	fl := f.m[key]
+	fl.n++
+	f.m[key] = fl
+	f.mu.Unlock()
+	return key, true
+}
+
+// doomLocked is called by a release of v that found no entry holding it:
+// if Sets of v are in flight it dooms their flight and reports true (the
+// last one closes v, see landLocked), else false (the caller closes v).
+// Called with Cache.mu held.
+func (t *tracker[K, V]) doomLocked(v V) bool {
+	key, ok := identity(v)
+	if !ok {
+		return false
+	}
+	f := &t.flights
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fl, found := f.m[key]
+	if !found {
+		return false
+	}
+	fl.doomed = true
+	f.m[key] = fl
+	return true
+}
+
+// landLocked ends the flight of a Set of v (key, ok from depart) that has
+// stored v, or given it up (giveUp: refused by the registry, or the cache
+// is closed), and reports whether v is to be closed now: it was the last
+// Set of v in flight, the flight is doomed, and no entry holds v. A value
+// given up that has no flight is closed unless an entry holds it. Called
+// with Cache.mu held.
+func (t *tracker[K, V]) landLocked(key any, ok bool, v V, giveUp bool) (closeValue bool) {
+	if !ok {
+		return giveUp && !t.tracks(v)
+	}
+	f := &t.flights
+	f.mu.Lock()
+	fl := f.m[key]
+	fl.n--
+	fl.doomed = fl.doomed || giveUp
+	if fl.n > 0 {
+		f.m[key] = fl
+		f.mu.Unlock()
+		return false
+	}
+	delete(f.m, key)
+	f.mu.Unlock()
+	return fl.doomed && !t.tracks(v)
+}
+
+// dispose closes v, a value the cache owned and let go of without a
+// registration to release it. An error has nowhere to go. Called with no
+// lock held.
+func dispose[V any](v V) {
+	if clean := cleanupOf(v); clean != nil {
+		_ = clean(context.Background())
+	}
+}
