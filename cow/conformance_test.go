@@ -6,10 +6,13 @@ package cow_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/patinox/memory/cow"
 )
@@ -49,12 +52,14 @@ func TestConformanceLoadDoesNotAllocate(t *testing.T) {
 
 // "Load() never blocks": a writer stuck inside Update's func (or inside the
 // clone func) holds the writer lock, yet Load returns at once with the last
-// published value. A Load that waited for the writer lock would hang here
-// (a goroutine blocked on a sync.Mutex is not durably blocked, so synctest
-// does not call it a deadlock): go test's -timeout then fails the test with
-// a goroutine dump showing Load. Checked by mutation: Load taking the
-// writer lock makes this test hang.
+// published value. A Load that waited for the writer lock would block on a
+// sync.Mutex, which synctest does not count as durably blocked: the bubble
+// would hang instead of failing with "deadlock". So a watchdog on the real
+// clock, outside the bubble, fails the test binary with every goroutine's
+// stack if the test has not finished within loadWatchdog. Checked by
+// mutation: Load taking the writer lock makes the watchdog fire.
 func TestConformanceLoadNeverBlocksOnWriters(t *testing.T) {
+	defer watchdog(t.Name(), loadWatchdog)()
 	synctest.Test(t, func(t *testing.T) {
 		inClone, inFn, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
 		clone := func(c config) config {
@@ -95,6 +100,20 @@ func TestConformanceLoadNeverBlocksOnWriters(t *testing.T) {
 			t.Errorf("Versioned.Load after the Update = %+v, version %d; want Limit 2, version 2", got, ver)
 		}
 	})
+}
+
+// loadWatchdog bounds TestConformanceLoadNeverBlocksOnWriters in real time:
+// its Loads are two atomic loads, so only a blocked Load takes this long.
+const loadWatchdog = 10 * time.Second
+
+// watchdog panics, failing the test binary with every goroutine's stack, if
+// stop is not called within d of real time. It runs outside any synctest
+// bubble, whose goroutines blocked on a sync.Mutex would hang the bubble.
+func watchdog(name string, d time.Duration) (stop func() bool) {
+	return time.AfterFunc(d, func() {
+		debug.SetTraceback("all")
+		panic(fmt.Sprintf("%s: not finished after %v: a Load blocked on the writer lock?", name, d))
+	}).Stop
 }
 
 // "writers serialized": concurrent Updates of one Value lose no update, and
