@@ -316,7 +316,7 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 		w = max(c.weigher(k, v), 0)
 	}
 	key, inFlight := c.tracker.depart(v) // see inflight.go
-	rec, err := c.tracker.track(v, w)
+	rec, err := c.track(v, w, key, inFlight)
 	if err != nil {
 		c.refuse(v, key, inFlight)
 		return nil, err
@@ -334,7 +334,7 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 		rec.shared = true
 		closeValue := c.tracker.landLocked(key, inFlight, v, true)
 		c.mu.Unlock()
-		c.tracker.detach(rec.id)
+		defer c.tracker.detach(rec.id) // after the close: Detach may panic (an Observer)
 		if closeValue {
 			dispose(v)
 		}

@@ -21,9 +21,14 @@ import (
 // release or refusal that finds Sets of the value in flight does not close
 // it but dooms the flight, and the last Set to land closes the value if the
 // flight is doomed and no entry holds it then (else that entry's
-// registration closes it when it leaves). A flight lives only while Sets
-// of its value are in flight: the table is bounded by the Sets running,
-// and holds nothing after they return.
+// registration closes it when it leaves). The release of a registration
+// that holds v does the same if Sets of v are in flight (they may store it
+// again), and leaves v open if a Set stored it again under another one
+// meanwhile. And a Set that gives v up leaves it open while the release of
+// v's registration, whose last entry left (an eviction, Delete, Close), is
+// still to run (tracker.closing): that release closes it. A flight lives
+// only while Sets of its value are in flight: the table is bounded by the
+// Sets running, and holds nothing after they return.
 //
 // A Set that starts after an earlier one of the same value has landed is
 // a new hand-off, as a Set after a Delete is: the value the earlier one
@@ -100,7 +105,9 @@ func (t *tracker[K, V]) doomLocked(v V) bool {
 // landLocked ends the flight of a Set of v (key, ok from depart) that has
 // stored v, or given it up (giveUp: refused by the registry, or the cache
 // is closed), and reports whether v is to be closed now: it was the last
-// Set of v in flight, the flight is doomed, and no entry holds v. A value
+// Set of v in flight, the flight is doomed, and no registration will
+// close v (none holds it, and none whose last entry left is still to be
+// released: see tracker.closesLater). A value
 // given up that has no flight is closed unless an entry holds it. Called
 // with Cache.mu held.
 func (t *tracker[K, V]) landLocked(key any, ok bool, v V, giveUp bool) (closeValue bool) {
@@ -119,7 +126,33 @@ func (t *tracker[K, V]) landLocked(key any, ok bool, v V, giveUp bool) (closeVal
 	}
 	delete(f.m, key)
 	f.mu.Unlock()
-	return fl.doomed && !t.tracks(v)
+	return fl.doomed && !t.closesLater(v)
+}
+
+// track is tracker.track for a Set counted in flight (key, ok from
+// depart). If the registry's Observer panics in Register, the Set's flight
+// ends as the panic goes on, as if it had stored v: the registration, which
+// the registry keeps, closes v when it is released (a flight left behind
+// would make that release leave v to a Set that never lands).
+func (c *Cache[K, V]) track(v V, w int64, key any, ok bool) (*registration, error) {
+	if !ok {
+		return c.tracker.track(v, w)
+	}
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		c.mu.Lock()
+		closeValue := c.tracker.landLocked(key, ok, v, false)
+		c.mu.Unlock()
+		if closeValue {
+			dispose(v)
+		}
+	}()
+	rec, err := c.tracker.track(v, w)
+	returned = true
+	return rec, err
 }
 
 // dispose closes v, a value the cache owned and let go of without a

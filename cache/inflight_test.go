@@ -2,7 +2,9 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -102,6 +104,39 @@ func TestOneValueInFlightClosedOnce(t *testing.T) {
 			wantCached: []string{"a", "b"},
 		},
 		{
+			name: "the stored registration released while another Set of v is in flight, which stores",
+			run: func(t *testing.T, reg *resource.Registry, c *Cache[string, *conn], p *parkOnRegister, v *conn) {
+				var wg sync.WaitGroup
+				a := p.set(&wg, c, "a", v)
+				b := p.set(&wg, c, "b", v)
+				close(a.gate)
+				synctest.Wait() // a stored v under its registration
+				if err := reg.Release(bg, a.id); err != nil {
+					t.Fatal(err)
+				}
+				close(b.gate)
+				wg.Wait()
+			},
+			wantCached: []string{"b"},
+		},
+		{
+			name: "the stored registration released, then the in-flight one, before that Set stores",
+			run: func(t *testing.T, reg *resource.Registry, c *Cache[string, *conn], p *parkOnRegister, v *conn) {
+				var wg sync.WaitGroup
+				a := p.set(&wg, c, "a", v)
+				b := p.set(&wg, c, "b", v)
+				close(a.gate)
+				synctest.Wait()
+				for _, id := range []releaseID{a.id, b.id} {
+					if err := reg.Release(bg, id); err != nil {
+						t.Fatal(err)
+					}
+				}
+				close(b.gate)
+				wg.Wait()
+			},
+		},
+		{
 			name: "the cache closed while both Sets are in flight",
 			run: func(t *testing.T, reg *resource.Registry, c *Cache[string, *conn], p *parkOnRegister, v *conn) {
 				var wg sync.WaitGroup
@@ -149,8 +184,22 @@ func TestOneValueInFlightClosedOnce(t *testing.T) {
 				if n := v.closes.Load(); n != 1 {
 					t.Errorf("after Close and Shutdown: v closed %d times, want 1", n)
 				}
+				checkSettled(t, c)
 			})
 		})
+	}
+}
+
+// checkSettled fails t if c still counts Sets in flight or releases
+// whose cleanup has not run (inflight.go, tracker.closing).
+func checkSettled[K comparable](t *testing.T, c *Cache[K, *conn]) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tracker.flights.mu.Lock()
+	defer c.tracker.flights.mu.Unlock()
+	if n, m := len(c.tracker.flights.m), len(c.tracker.closing)+len(c.tracker.closingIDs); n != 0 || m != 0 {
+		t.Errorf("flights left: %d, pending releases left: %d; want 0, 0", n, m)
 	}
 }
 
@@ -160,4 +209,253 @@ func shutdown(t *testing.T, reg *resource.Registry) {
 	if err := reg.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
+}
+
+// TestEvictedWhileAnotherSetInFlight: v, cached under "a", is evicted
+// while a Set of v under "b" is in flight; the registry runs the release
+// of a's registration only after b stored v under its own. v is cached
+// under b: that release must not close it (Get would return a closed
+// value, closed again when b leaves).
+func TestEvictedWhileAnotherSetInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bg := context.Background()
+		reg, err := resource.NewRegistry(&resource.Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = reg.Shutdown(bg) }()
+		c, err := New(&Options[string, *conn]{MaxEntries: 1, Policy: FIFO(), Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		p := &parkOnRegister{parked: make(chan parkedSet)}
+		c.tracker.registered = p.registered
+		v, other := &conn{name: "v"}, &conn{name: "other"}
+		var wg sync.WaitGroup
+		a := p.set(&wg, c, "a", v)
+		close(a.gate)
+		synctest.Wait() // v cached under a
+		b := p.set(&wg, c, "b", v)
+		// Hold the registry's one worker, so that a's release waits.
+		block := make(chan struct{})
+		id, err := reg.Register(func(context.Context) error { <-block; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.ReleaseAsync(id); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		o := p.set(&wg, c, "other", other) // evicts a: its registration is queued
+		close(o.gate)
+		synctest.Wait()
+		close(b.gate) // b stores v under its own registration (evicting other)
+		synctest.Wait()
+		close(block) // a's release runs now
+		wg.Wait()
+		synctest.Wait()
+		if got, ok := c.Get("b"); !ok || got != v {
+			t.Errorf("Get(b) = %v, %v; want v", got, ok)
+		}
+		if n := v.closes.Load(); n != 0 {
+			t.Errorf("v closed %d times while cached under b, want 0", n)
+		}
+		c.Close()
+		if err := reg.Shutdown(bg); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		synctest.Wait()
+		if n := v.closes.Load(); n != 1 {
+			t.Errorf("after Close and Shutdown: v closed %d times, want 1", n)
+		}
+		checkSettled(t, c)
+	})
+}
+
+// TestClosedWhileAnotherSetInFlight: v, cached under "a", and a Set of v
+// under "b" in flight when the cache is closed: the Set stores nothing and
+// gives v up, and Close releases a's registration. v is closed once,
+// whether that release runs while the Set is in flight or after it.
+func TestClosedWhileAnotherSetInFlight(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		releaseLagged bool // a's release runs after the Set of b returned
+	}{
+		{name: "release during the Set"},
+		{name: "release after the Set", releaseLagged: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				bg := context.Background()
+				reg, err := resource.NewRegistry(&resource.Options{Workers: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = reg.Shutdown(bg) }()
+				c, err := New(&Options[string, *conn]{MaxEntries: 10, Registry: reg})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := &parkOnRegister{parked: make(chan parkedSet)}
+				c.tracker.registered = p.registered
+				v := &conn{name: "v"}
+				var wg sync.WaitGroup
+				a := p.set(&wg, c, "a", v)
+				close(a.gate)
+				synctest.Wait()
+				b := p.set(&wg, c, "b", v)
+				block := make(chan struct{})
+				if tt.releaseLagged { // hold the registry's one worker
+					id, err := reg.Register(func(context.Context) error { <-block; return nil })
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := reg.ReleaseAsync(id); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					close(block)
+				}
+				synctest.Wait()
+				if err := c.Close(); err != nil {
+					t.Fatal(err)
+				}
+				synctest.Wait()
+				close(b.gate)
+				wg.Wait()
+				if tt.releaseLagged {
+					close(block)
+				}
+				if err := reg.Shutdown(bg); err != nil {
+					t.Errorf("Shutdown: %v", err)
+				}
+				synctest.Wait()
+				if n := v.closes.Load(); n != 1 {
+					t.Errorf("v closed %d times, want 1", n)
+				}
+				checkSettled(t, c)
+			})
+		})
+	}
+}
+
+// TestCloseDuringLoadOfCachedValue: a load under "b" returns v, cached
+// under "a", as Close cancels it. Close waits for the load to store, which
+// finds the cache closed and gives v up, and then releases a's
+// registration: v is closed once.
+func TestCloseDuringLoadOfCachedValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bg := context.Background()
+		reg, c := newTrackedCache[string](t)
+		defer func() { _ = reg.Shutdown(bg) }()
+		v := &conn{name: "v"}
+		c.Set("a", v)
+		loading := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			_, err := c.GetOrLoad(bg, "b", func(ctx context.Context, _ string) (*conn, error) {
+				close(loading)
+				<-ctx.Done() // Close cancels the load; it returns v anyway
+				return v, nil
+			})
+			done <- err
+		}()
+		<-loading
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; !errors.Is(err, ErrClosed) {
+			t.Errorf("GetOrLoad: %v, want ErrClosed", err)
+		}
+		if err := reg.Shutdown(bg); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		synctest.Wait()
+		if n := v.closes.Load(); n != 1 {
+			t.Errorf("v closed %d times, want 1", n)
+		}
+		checkSettled(t, c)
+	})
+}
+
+// TestSetWhoseRegistrationPanics: the registry's Observer panics on the
+// Registered event of a Set's value; the panic reaches the Set's caller,
+// and the registration lives on (the registry makes it live). Its release
+// by Shutdown must still close the value: the Set is no longer in flight.
+func TestSetWhoseRegistrationPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bg := context.Background()
+		var panicked atomic.Bool
+		reg, err := resource.NewRegistry(&resource.Options{Observer: resource.ObserverFunc(func(e resource.Event) {
+			if e.Type == resource.Registered && e.Kind == "cache-value" && panicked.CompareAndSwap(false, true) {
+				panic("observer")
+			}
+		})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(&Options[string, *conn]{MaxEntries: 10, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := &conn{name: "v"}
+		func() {
+			defer func() {
+				if p := recover(); p != "observer" {
+					t.Errorf("Set: recovered %v, want the observer's panic", p)
+				}
+			}()
+			c.Set("a", v)
+		}()
+		c.Close()
+		if err := reg.Shutdown(bg); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		synctest.Wait()
+		if n := v.closes.Load(); n != 1 {
+			t.Errorf("v closed %d times, want 1", n)
+		}
+		checkSettled(t, c)
+	})
+}
+
+// TestSetOnClosedCacheDetachPanics: a Set on a closed cache gives its
+// value up and drops the value's registration (Detach); the registry's
+// Observer panics on that Detached event. The value is still closed: the
+// cache owned it, and the dropped registration never closes it.
+func TestSetOnClosedCacheDetachPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bg := context.Background()
+		reg, err := resource.NewRegistry(&resource.Options{Observer: resource.ObserverFunc(func(e resource.Event) {
+			if e.Type == resource.Detached && e.Kind == "cache-value" {
+				panic("observer")
+			}
+		})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(&Options[string, *conn]{MaxEntries: 10, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		v := &conn{name: "v"}
+		func() {
+			defer func() {
+				if p := recover(); p != "observer" {
+					t.Errorf("Set: recovered %v, want the observer's panic", p)
+				}
+			}()
+			c.Set("a", v)
+		}()
+		if err := reg.Shutdown(bg); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		synctest.Wait()
+		if n := v.closes.Load(); n != 1 {
+			t.Errorf("v closed %d times, want 1", n)
+		}
+		checkSettled(t, c)
+	})
 }

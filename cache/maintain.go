@@ -94,8 +94,12 @@ func (c *Cache[K, V]) forget(rec *registration, v V) (closeValue bool) {
 	switch {
 	case rec.shared: // dropped for another registration of v
 	case rec.stored:
+		c.tracker.closed(rec.id) // if released by take
 		pending = c.forgetLocked(rec.id, nil)
-		closeValue = true
+		// Closed now unless a Set of v stored it again under another
+		// registration (which closes it), or one is still in flight: the
+		// last of them closes it if none stores it.
+		closeValue = !c.tracker.tracks(v) && !c.tracker.doomLocked(v)
 	case c.tracker.tracks(v):
 		// The Set that registered v has not stored it yet, and v is cached
 		// under another registration: the Set will share that one.

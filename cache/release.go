@@ -40,6 +40,12 @@ type tracker[K comparable, V any] struct {
 	byValue map[any]releaseID      // the registration of each comparable tracked value
 	valueOf map[releaseID]any      // the inverse of byValue
 	flights flights                // Sets in flight, under their own lock (inflight.go)
+	// closing counts, per comparable value, the registrations released
+	// by take whose cleanup (Cache.forget) has not run yet: that cleanup
+	// closes the value, so nothing else may (see closesLater); closingIDs
+	// names them by registration.
+	closing    map[any]int
+	closingIDs map[releaseID]any
 
 	// registered, if set (by tests), is called by track with each new
 	// registration before the Set stores the value: where the registry may
@@ -215,8 +221,38 @@ func (t *tracker[K, V]) take(s uint32) releaseID {
 		t.holders[id] = hs
 		return noRelease
 	}
+	if key, ok := t.valueOf[id]; ok { // its cleanup will close the value
+		if t.closing == nil {
+			t.closing, t.closingIDs = make(map[any]int), make(map[releaseID]any)
+		}
+		t.closing[key]++
+		t.closingIDs[id] = key
+	}
 	t.drop(id)
 	return id
+}
+
+// closed records that the cleanup of registration id runs (see take).
+func (t *tracker[K, V]) closed(id releaseID) {
+	key, ok := t.closingIDs[id]
+	if !ok {
+		return
+	}
+	delete(t.closingIDs, id)
+	if t.closing[key]--; t.closing[key] == 0 {
+		delete(t.closing, key)
+	}
+}
+
+// closesLater reports whether a registration will close v: an entry
+// holds it, or the last one left and its cleanup has not run yet.
+func (t *tracker[K, V]) closesLater(v V) bool {
+	key, ok := identity(v)
+	if !ok {
+		return false
+	}
+	_, found := t.byValue[key]
+	return found || t.closing[key] > 0
 }
 
 // move records that the entry of slot from, with its registration, now
