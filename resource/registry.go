@@ -388,7 +388,7 @@ func (r *Registry) undoInsert(e *entry, announced bool) bool {
 // *ShutdownError names it). If another releaser already won the resource,
 // Release returns an error matching ErrReleased at once without waiting
 // for it (ErrShuttingDown if that was a Shutdown whose context ended and
-// that left the resource unfinished); an unknown or finished id gives
+// that dropped the resource's queued cleanup); an unknown or finished id gives
 // ErrNotFound.
 func (r *Registry) Release(ctx context.Context, id ID) error {
 	e, inc := r.lookup(id)

@@ -43,8 +43,10 @@ type shutdownState struct {
 // Its ShutdownDone event is the registry's last: Shutdown also waits (until
 // ctx ends) for the events of releases that finished on other goroutines
 // as it began, so an Observer must not wait for Shutdown to return. A later
-// Release, ReleaseAsync or Detach of a resource it left unfinished returns
-// an error matching ErrShuttingDown.
+// Release, ReleaseAsync or Detach of a resource whose queued cleanup it
+// dropped returns an error matching ErrShuttingDown (one still waiting for
+// a dependent whose cleanup hangs past ctx gives ErrReleased until that
+// cleanup returns).
 //
 // Shutdown is idempotent and safe for concurrent use: later callers wait for
 // the first one and get the same result (or, if their own ctx ends first,
