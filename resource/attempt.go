@@ -20,8 +20,9 @@ type attemptKey struct{}
 // retried: once AttemptFrom has reported false, the registry keeps that
 // promise even if the release's context ends before the attempt returns
 // (the retry then runs on the scheduler), unless a Shutdown whose context
-// ended leaves the resource unfinished. An error classified Fallback or
-// Fail ends the cleanup whatever AttemptFrom said.
+// ended leaves the resource unfinished; later calls in the same attempt
+// say false too. An error classified Fallback or Fail ends the cleanup
+// whatever AttemptFrom said.
 //
 // For a context that is not a cleanup's, AttemptFrom returns 0 and true.
 // Call it on the cleanup's goroutine, or on one that the cleanup waits for
@@ -35,6 +36,9 @@ func AttemptFrom(ctx context.Context) (n int, final bool) {
 	}
 	e := c.e
 	n = int(e.attempts)
+	if e.acFlags&acPromised != 0 { // asked before in this attempt: the same answer
+		return n, false
+	}
 	if e.acFlags&acFallback != 0 || n >= e.reg.cfg.maxAttempts || c.parent.Err() != nil {
 		return n, true
 	}

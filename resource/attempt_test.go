@@ -135,6 +135,41 @@ func TestAttemptFromPromisesRetry(t *testing.T) {
 	}
 }
 
+// TestAttemptFromKeepsItsAnswer: a cleanup asks AttemptFrom twice in one
+// attempt (say the pool's wrapper and the user's destroy it calls), and
+// the release's context ends in between. The first answer, "not final",
+// is a promise the registry keeps (it retries); the second must not say
+// "final": a cleanup that believed it would drop the state it kept for a
+// retry that still comes (a pool would free the slot of a connection that
+// is still open, and count it destroyed).
+func TestAttemptFromKeepsItsAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRegistry(t, &resource.Options{MaxAttempts: 3, RetryBackoff: time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		calls := 0
+		id := mustRegister(t, r, func(actx context.Context) error {
+			calls++
+			if calls > 1 {
+				return nil
+			}
+			_, first := resource.AttemptFrom(actx)
+			cancel() // the releaser gives up during the attempt
+			_, second := resource.AttemptFrom(actx)
+			if first || second {
+				t.Errorf("AttemptFrom in one attempt: final %v, then %v; want false, false (a retry was promised)", first, second)
+			}
+			return errors.New("transient")
+		})
+		_ = r.Release(ctx, id) // its ctx ended: the retry goes to the scheduler
+		<-time.After(time.Second)
+		synctest.Wait()
+		if calls != 2 {
+			t.Errorf("cleanup calls %d, want 2 (the promised retry)", calls)
+		}
+	})
+}
+
 // A cleanup that keeps state across attempts asks whether a retry will
 // follow a failure.
 func ExampleAttemptFrom() {
