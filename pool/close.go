@@ -66,6 +66,7 @@ func (p *core[T]) close(ctx context.Context, fromRegistry bool) (err error, firs
 	if err := p.awaitRegistryDestroys(ctx, fromRegistry); err != nil {
 		errs = append(errs, err)
 	}
+	p.reclaimAbandoned(ctx)
 	p.mu.Lock()
 	errs = append(errs, p.closeErrs...)
 	p.closeErrs = nil

@@ -87,9 +87,15 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 	if c.state == stateRetired { // the registry destroyed it meanwhile (forget)
 		if c.regOwed == owedCreating && !c.regRan { // a retry is pending: still live
 			c.regOwed = owedRetiring
+			p.leaveToRegistryLocked(c)
 			c.lease = nil
 			p.retiring++
-			p.fillLocked() // its requester still waits
+			if w != nil && w.FailFast && w.Queued() && p.size >= p.capLocked() {
+				// A TryAcquire waits for its create, not for the
+				// registry's retry to free the slot.
+				p.waiters.GrantTo(w, grant[T]{err: ErrExhausted})
+			}
+			p.fillLocked() // its requester, if still waiting, still waits
 			p.mu.Unlock()
 			p.emit(Event{Type: EventCreated})
 			return

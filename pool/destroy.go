@@ -59,6 +59,7 @@ func (p *core[T]) runDestroy(ctx context.Context, c *conn[T]) error {
 	if claimed && !c.regRan {
 		c.regClaimed = true
 		c.keepSlot = false // not destroyed yet: forget frees the slot once it is
+		p.leaveToRegistryLocked(c)
 		p.regPending.inc()
 		if c.regStarted {
 			p.regRunning.inc()

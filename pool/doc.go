@@ -77,7 +77,10 @@
 // its MaxAttempts), the connection is still open: it leaves service at
 // once but keeps its slot (MaxSize, a Keyed's MaxTotal, Stats.Size) until
 // the retry destroys it or the registry gives up (resource.AttemptFrom
-// tells the pool which attempt is the final one).
+// tells the pool which attempt is the final one). If a Shutdown whose
+// context ended drops that retry, Close destroys the connection. A
+// TryAcquire whose new connection the registry began to destroy so
+// returns ErrExhausted rather than wait for the retry to free the slot.
 //
 // # Memory pressure
 //

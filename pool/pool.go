@@ -100,6 +100,10 @@ type core[T any] struct {
 	// of them whose cleanup has begun (it needs no registry worker any
 	// more). Close waits for them (awaitRegistryDestroys).
 	regPending, regRunning countdown
+	// regLeft holds the retired connections whose destroy is left to the
+	// registry's cleanup (runDestroy's regClaimed, forget's regOwed): Close
+	// destroys those whose cleanup a Shutdown dropped (reclaimAbandoned).
+	regLeft map[*conn[T]]struct{}
 
 	failures  int // consecutive failed creates
 	lastErr   error
@@ -229,7 +233,9 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
 // the connections the registry has claimed (Shutdown, ReleaseAsync) but
 // not begun to destroy (a Close in another resource's cleanup could hold
 // the worker they need): the registry destroys them, reports their
-// errors, and Stats.Size counts them until then. Closing a closed pool
+// errors, and Stats.Size counts them until then. Those whose destroy (or
+// its retry) a Shutdown whose ctx ended left unrun by the time Close ends
+// are the pool's again: Close destroys them. Closing a closed pool
 // returns ErrClosed, once the close under way (another Close's, or the
 // registry's) has finished or ctx has ended.
 func (p *Pool[T]) Close(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/patinox/memory/resource"
@@ -112,12 +113,21 @@ func (p *core[T]) destroyValue(ctx context.Context, c *conn[T]) (err error, clai
 	switch {
 	case errors.Is(err, resource.ErrReleased):
 		return nil, true
-	case errors.Is(err, resource.ErrShuttingDown):
+	case errors.Is(err, resource.ErrShuttingDown) && !p.regRanFinal(c):
 		// A Shutdown whose ctx ended dropped c's destroy, which the
-		// registry will never run: it is the pool's again.
+		// registry will never run: it is the pool's again. (Not when the
+		// destroy ran and its own error wraps ErrShuttingDown.)
 		return p.destroy(ctx, c.value), false
 	}
 	return err, false
+}
+
+// regRanFinal reports whether the registry's cleanup of c has run its
+// final attempt (forget saw c retired).
+func (p *core[T]) regRanFinal(c *conn[T]) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return c.regRan
 }
 
 // forget handles the end of an attempt of the registry's cleanup of c,
@@ -157,6 +167,7 @@ func (p *core[T]) forget(c *conn[T], err error, final bool) {
 	p.retireLocked(c, Closed)
 	if !final {
 		c.regOwed = owedRetiring
+		p.leaveToRegistryLocked(c)
 		p.signalDrainedLocked()
 		p.mu.Unlock()
 		return
@@ -172,6 +183,7 @@ func (p *core[T]) forgetRetiredLocked(c *conn[T], err error, final bool) {
 		return // the final attempt does the accounting
 	}
 	c.regRan = true
+	delete(p.regLeft, c)
 	switch {
 	case c.regOwed == owedRetiring: // retired by an earlier attempt's forget
 		c.regOwed = owedNone
@@ -200,6 +212,49 @@ func (p *core[T]) forgottenLocked(c *conn[T], err error) {
 	p.putGlobal()
 	p.emit(Event{Type: EventDestroyed, Reason: Closed, Err: err})
 	p.noteEmpty(empty)
+}
+
+// leaveToRegistryLocked notes that c's destroy (and the freeing of its
+// slot) is left to the registry's cleanup of c.
+func (p *core[T]) leaveToRegistryLocked(c *conn[T]) {
+	if p.regLeft == nil {
+		p.regLeft = make(map[*conn[T]]struct{})
+	}
+	p.regLeft[c] = struct{}{}
+}
+
+// reclaimAbandoned, for Close, destroys the connections whose destroy the
+// pool left to the registry (regLeft) and that a Shutdown whose context
+// ended left unfinished: the registry will never run their cleanup (or its
+// promised retry), so they are the pool's again. A connection whose
+// cleanup the registry still owns (queued, retrying) stays its own.
+func (p *core[T]) reclaimAbandoned(ctx context.Context) {
+	p.mu.Lock()
+	left := slices.Collect(maps.Keys(p.regLeft))
+	p.mu.Unlock()
+	for _, c := range left {
+		// c is claimed: Release only reports whether it was abandoned.
+		if err := c.guard.Release(ctx); errors.Is(err, resource.ErrShuttingDown) {
+			p.destroyAbandoned(ctx, c)
+		}
+	}
+}
+
+// destroyAbandoned destroys c, whose registry cleanup was abandoned, and
+// frees its slot (even if destroy panics).
+func (p *core[T]) destroyAbandoned(ctx context.Context, c *conn[T]) {
+	err := errDestroyPanicked
+	defer func() {
+		p.mu.Lock()
+		delete(p.regLeft, c)
+		if c.regClaimed {
+			c.regClaimed = false // destroyedLocked: the pool reports err
+			p.regPending.dec()
+		}
+		c.regOwed = owedNone
+		p.destroyedLocked(c, err)
+	}()
+	err = p.destroy(ctx, c.value)
 }
 
 // awaitRegistryDestroys waits, for Close, until the registry has destroyed

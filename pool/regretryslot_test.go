@@ -296,3 +296,99 @@ func TestKeyedRegistryRetryStorm(t *testing.T) {
 		}
 	})
 }
+
+// TestRegistryRetryKeepsSlotWhenDestroyAsksToo: as TestRegistryRetryKeepsSlot,
+// but the destroy asks resource.AttemptFrom itself (to log the attempt)
+// and the release's context ends before the pool asks in turn. The
+// registry promised the retry to the first question; the pool must hear
+// the same answer and keep the slot, not count the still-open connection
+// destroyed and let an Acquire create past MaxSize.
+func TestRegistryRetryKeepsSlotWhenDestroyAsksToo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1})
+		b := newBackend(1)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		first := true
+		destroy := func(actx context.Context, c *fconn) error {
+			if first { // only the registry's cleanup destroys here
+				first = false
+				if _, final := resource.AttemptFrom(actx); final {
+					t.Errorf("first attempt: final, want a retry promised")
+				}
+				cancel() // the releaser gives up while the attempt fails
+				return errors.New("transient")
+			}
+			return b.destroy(actx, c)
+		}
+		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		mustAcquire(t, p).Release()
+		_ = r.Release(ctx, connID(r)) // fails; the retry, an hour later, goes to the scheduler
+		actx, acancel := context.WithTimeout(context.Background(), time.Minute)
+		l, err := p.Acquire(actx)
+		acancel()
+		if err == nil {
+			_, _, live := b.counts()
+			t.Errorf("Acquire during the registry's retry backoff: got a lease with %d connections live, want it to wait (MaxSize 1)", live)
+			l.Release()
+		}
+		advance(2 * time.Hour) // the retry succeeds
+		synctest.Wait()
+		b.closeAndVerify(t, p)
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+}
+
+// TestTryAcquireDoesNotWaitForRegistryRetry: a TryAcquire creates a
+// connection that the registry destroys before it joins the pool (here
+// from the registry Observer's Registered event); the destroy fails and
+// the registry retries it an hour later, so the connection keeps the
+// pool's only slot. TryAcquire waits for its create, but not for a
+// release: it must return ErrExhausted then, not wait for the registry's
+// retry to free the slot.
+func TestTryAcquireDoesNotWaitForRegistryRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r *resource.Registry
+		once := true
+		obs := resource.ObserverFunc(func(e resource.Event) {
+			if e.Type != resource.Registered || e.Kind != "pool-conn" || !once {
+				return
+			}
+			once = false
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
+		})
+		r = mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1, Observer: obs})
+		b := newBackend(1)
+		destroy, _ := failingFirstDestroy(b, nil)
+		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+		tried := inBackground(func() error {
+			l, err := p.TryAcquire(context.Background())
+			if err == nil {
+				l.Release()
+			}
+			return err
+		})
+		advance(2 * time.Minute) // the create is done; the registry's retry waits an hour
+		synctest.Wait()
+		select {
+		case err := <-tried:
+			if !errors.Is(err, ErrExhausted) {
+				t.Errorf("TryAcquire: got %v, want ErrExhausted", err)
+			}
+		default:
+			t.Errorf("TryAcquire still waits after its create ended, for the registry's retry to free the slot")
+			advance(2 * time.Hour)
+			<-tried
+		}
+		advance(2 * time.Hour) // the retry succeeds
+		synctest.Wait()
+		b.closeAndVerify(t, p)
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
+}
