@@ -38,7 +38,10 @@
 // Unclassified errors are Retry; a panic is Fallback. A cleanup that fails
 // for good becomes a *CleanupError, returned to a synchronous releaser and
 // kept in Failures (bounded: the last Options.FailureHistory, all counted
-// in Stats) and sent in a GaveUp event.
+// in Stats) and sent in a GaveUp event. A cleanup that keeps state across
+// attempts learns from AttemptFrom(ctx) which attempt it runs and whether
+// a retry would follow a failure (the pool keeps a connection's slot until
+// its close really ends).
 //
 // # Dependencies
 //
