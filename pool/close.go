@@ -66,7 +66,9 @@ func (p *core[T]) close(ctx context.Context, fromRegistry bool) (err error, firs
 	if err := p.awaitRegistryDestroys(ctx, fromRegistry); err != nil {
 		errs = append(errs, err)
 	}
-	p.reclaimAbandoned(ctx)
+	if err := p.reclaimAbandoned(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	p.mu.Lock()
 	errs = append(errs, p.closeErrs...)
 	p.closeErrs = nil

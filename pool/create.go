@@ -90,10 +90,15 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 			p.leaveToRegistryLocked(c)
 			c.lease = nil
 			p.retiring++
-			if w != nil && w.FailFast && w.Queued() && p.size >= p.capLocked() {
+			if w != nil && w.FailFast && w.Queued() {
 				// A TryAcquire waits for its create, not for the
-				// registry's retry to free the slot.
-				p.waiters.GrantTo(w, grant[T]{err: ErrExhausted})
+				// registry's retry to free the slot (MaxSize, or a
+				// Keyed's MaxTotal).
+				if p.size < p.capLocked() && p.tryTakeGlobalLocked() {
+					p.startCreateLocked(w)
+				} else {
+					p.waiters.GrantTo(w, grant[T]{err: ErrExhausted})
+				}
 			}
 			p.fillLocked() // its requester, if still waiting, still waits
 			p.mu.Unlock()

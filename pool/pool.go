@@ -235,9 +235,11 @@ func (p *Pool[T]) TryAcquire(ctx context.Context) (*Lease[T], error) {
 // the worker they need): the registry destroys them, reports their
 // errors, and Stats.Size counts them until then. Those whose destroy (or
 // its retry) a Shutdown whose ctx ended left unrun by the time Close ends
-// are the pool's again: Close destroys them. Closing a closed pool
-// returns ErrClosed, once the close under way (another Close's, or the
-// registry's) has finished or ctx has ended.
+// are the pool's again: Close destroys them (after such a Shutdown has
+// returned, Close first waits, until ctx ends, for the registry to finish
+// the attempts it still runs and drop or end their retries). Closing a
+// closed pool returns ErrClosed, once the close under way (another
+// Close's, or the registry's) has finished or ctx has ended.
 func (p *Pool[T]) Close(ctx context.Context) error {
 	err := p.core.Close(ctx)
 	runtime.KeepAlive(p) // else the sweep could find p dropped and close it first

@@ -203,3 +203,86 @@ func TestCloseDestroysConnectionInCreationWhoseRetryShutdownDropped(t *testing.T
 		b.verify(t, true)
 	})
 }
+
+// TestCloseAfterShutdownDestroysRetryDroppedAfterItsAttempt: a Shutdown
+// destroys an idle connection; its first attempt fails and the registry
+// promises a retry (the pool keeps the connection's slot for it). The
+// registry's Observer is slow with that attempt's CleanupFailed event, and
+// Shutdown's ctx ends before it: Shutdown returns, then its owner Closes
+// the pool, after the attempt ("after the attempt") or during it, the
+// destroy having asked resource.AttemptFrom before the ctx ended ("during
+// the attempt": Close waits for that destroy, then goes on as it fails).
+// Only after that does the registry find its scheduler stopped and drop
+// the promised retry. The connection is then open, its slot taken, and
+// nothing would ever destroy it: Close must wait for the registry's
+// decision and destroy it.
+func TestCloseAfterShutdownDestroysRetryDroppedAfterItsAttempt(t *testing.T) {
+	tests := []struct {
+		name   string
+		during bool
+	}{
+		{name: "after the attempt", during: false},
+		{name: "during the attempt", during: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				inObserver, observerGate := make(chan struct{}), make(chan struct{})
+				obs := resource.ObserverFunc(func(e resource.Event) {
+					if e.Type == resource.CleanupFailed && e.Kind == "pool-conn" {
+						close(inObserver)
+						<-observerGate // a slow Observer (a log sink)
+					}
+				})
+				r := mustRegistry(t, &resource.Options{MaxAttempts: 3, Workers: 1, Observer: obs})
+				b := newBackend(1)
+				inDestroy, destroyGate := make(chan struct{}), make(chan struct{})
+				first := true
+				destroy := func(ctx context.Context, c *fconn) error {
+					if !first {
+						return b.destroy(ctx, c)
+					}
+					first = false // the registry's worker
+					if tt.during {
+						if _, final := resource.AttemptFrom(ctx); final {
+							t.Error("first attempt: final, want a retry promised")
+						}
+						close(inDestroy)
+						<-destroyGate // the attempt outlives Shutdown's ctx
+					}
+					return errors.New("transient")
+				}
+				p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
+				mustAcquire(t, p).Release()
+				bg := context.Background()
+				sctx, cancel := context.WithCancel(bg)
+				shut := inBackground(func() error { return r.Shutdown(sctx) })
+				if tt.during {
+					<-inDestroy
+				} else {
+					<-inObserver
+				}
+				cancel()
+				if err := <-shut; err == nil {
+					t.Error("Shutdown returned nil, want an error naming what it left")
+				}
+				closed := inBackground(func() error { return p.Close(bg) })
+				if tt.during {
+					synctest.Wait() // Close waits for the destroy under way
+					close(destroyGate)
+					<-inObserver
+				}
+				synctest.Wait()
+				close(observerGate) // the registry drops the promised retry
+				if err := <-closed; err != nil {
+					t.Errorf("Close: %v", err)
+				}
+				synctest.Wait()
+				if s := p.Stats(); s.Size != 0 {
+					t.Errorf("after Close: Stats.Size = %d, want 0", s.Size)
+				}
+				b.verify(t, true)
+			})
+		})
+	}
+}

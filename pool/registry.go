@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/patinox/memory/resource"
 )
@@ -227,17 +228,44 @@ func (p *core[T]) leaveToRegistryLocked(c *conn[T]) {
 // pool left to the registry (regLeft) and that a Shutdown whose context
 // ended left unfinished: the registry will never run their cleanup (or its
 // promised retry), so they are the pool's again. A connection whose
-// cleanup the registry still owns (queued, retrying) stays its own.
-func (p *core[T]) reclaimAbandoned(ctx context.Context) {
+// cleanup the registry still owns (queued, retrying) stays its own; once
+// Shutdown has returned, one whose cleanup is still between an attempt and
+// the registry's next step is awaited (regDeciding) until ctx ends.
+func (p *core[T]) reclaimAbandoned(ctx context.Context) error {
 	p.mu.Lock()
 	left := slices.Collect(maps.Keys(p.regLeft))
 	p.mu.Unlock()
 	for _, c := range left {
-		// c is claimed: Release only reports whether it was abandoned.
-		if err := c.guard.Release(ctx); errors.Is(err, resource.ErrShuttingDown) {
-			p.destroyAbandoned(ctx, c)
+		for wait := time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
+			// c is claimed: Release only reports whether it was abandoned.
+			if err := c.guard.Release(ctx); errors.Is(err, resource.ErrShuttingDown) {
+				p.destroyAbandoned(ctx, c)
+				break
+			}
+			if !p.regDeciding(c) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("pool: close: a connection's destroy still running in the stopped registry when the context ended: %w", ctxErr(ctx))
+			case <-time.After(wait):
+			}
 		}
 	}
+	return nil
+}
+
+// regDeciding reports whether c, left to the registry, may still be
+// dropped by it although Shutdown has returned: an attempt of its cleanup
+// runs on a worker, or has failed with a retry promised and the registry
+// is about to find its scheduler stopped and drop that retry (or a caller
+// of Release retries it at once). Either ends within an attempt (and the
+// registry Observer's handling of its failure), never after a backoff.
+func (p *core[T]) regDeciding(c *conn[T]) bool {
+	p.mu.Lock()
+	_, left := p.regLeft[c]
+	p.mu.Unlock()
+	return left && p.reg.r.Health().Phase == resource.PhaseStopped
 }
 
 // destroyAbandoned destroys c, whose registry cleanup was abandoned, and

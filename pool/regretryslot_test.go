@@ -392,3 +392,73 @@ func TestTryAcquireDoesNotWaitForRegistryRetry(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyedTryAcquireDoesNotWaitForRegistryRetry: as
+// TestTryAcquireDoesNotWaitForRegistryRetry for a Keyed whose key is below
+// MaxPerKey but which is at MaxTotal: the connection the registry began to
+// destroy keeps the only global slot until the retry an hour later, so
+// TryAcquire must return ErrExhausted, not wait for that slot.
+func TestKeyedTryAcquireDoesNotWaitForRegistryRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r *resource.Registry
+		once := true
+		obs := resource.ObserverFunc(func(e resource.Event) {
+			if e.Type != resource.Registered || e.Kind != "pool-conn" || !once {
+				return
+			}
+			once = false
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
+		})
+		r = mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1, Observer: obs})
+		b := &keyedBackend{live: map[string]int{}, maxTotal: 1}
+		first := true
+		destroy := func(ctx context.Context, c *kconn) error {
+			if first { // the observer's Release, then the registry's worker
+				first = false
+				return errors.New("transient")
+			}
+			return b.destroy(ctx, c)
+		}
+		k, err := NewKeyed(b.create, destroy, &KeyedOptions[string, *kconn]{MaxPerKey: 2, MaxTotal: 1, Registry: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tried := inBackground(func() error {
+			l, err := k.TryAcquire(context.Background(), "a")
+			if err == nil {
+				l.Release()
+			}
+			return err
+		})
+		advance(2 * time.Minute) // the create is done; the registry's retry waits an hour
+		synctest.Wait()
+		select {
+		case err := <-tried:
+			if !errors.Is(err, ErrExhausted) {
+				t.Errorf("TryAcquire: got %v, want ErrExhausted", err)
+			}
+		default:
+			t.Errorf("TryAcquire still waits after its create ended, for the registry's retry to free the global slot")
+			advance(2 * time.Hour)
+			<-tried
+		}
+		advance(2 * time.Hour) // the retry succeeds
+		synctest.Wait()
+		if err := k.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := r.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, err := range b.errs {
+			t.Error(err)
+		}
+		if b.total != 0 {
+			t.Errorf("after Close: %d connections live, want 0", b.total)
+		}
+	})
+}
