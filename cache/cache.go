@@ -340,7 +340,13 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 		}
 		return nil, ErrClosed
 	}
+	if inFlight {
+		c.tracker.storing = key // a broken Evictor may panic out of the store (policyBug)
+	}
 	pending := c.setLocked(k, v, h, w, ttl, rec)
+	if inFlight {
+		c.tracker.storing = nil
+	}
 	if rec != nil && rec.gone && !rec.shared {
 		// The registry released v before it was stored (forget found no
 		// entry): it leaves again, as if released just after. (Shared: v

@@ -129,30 +129,89 @@ func (t *tracker[K, V]) landLocked(key any, ok bool, v V, giveUp bool) (closeVal
 	return fl.doomed && !t.closesLater(v)
 }
 
+// abandonStoreLocked ends the flight of the Set whose store a broken
+// Evictor interrupted (Cache.policyBug), if one was storing: left behind,
+// it would make every release of the value leave the close to a Set that
+// never lands. The value is stored (or taken for release): a registration
+// closes it. Called with Cache.mu held.
+func (t *tracker[K, V]) abandonStoreLocked() {
+	key := t.storing
+	if key == nil {
+		return
+	}
+	t.storing = nil
+	f := &t.flights
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fl := f.m[key]; fl.n > 1 {
+		fl.n--
+		f.m[key] = fl
+	} else {
+		delete(f.m, key)
+	}
+}
+
 // track is tracker.track for a Set counted in flight (key, ok from
 // depart). If the registry's Observer panics in Register, the Set's flight
 // ends as the panic goes on, as if it had stored v: the registration, which
 // the registry keeps, closes v when it is released (a flight left behind
-// would make that release leave v to a Set that never lands).
+// would make that release leave v to a Set that never lands). So that v
+// is closed once: if a registration holding v (or whose release is
+// pending) closes it, that orphan is a duplicate, whose release must not
+// close v again; else it counts among the registrations that close v
+// (tracker.closing), and the others leave the close to it.
 func (c *Cache[K, V]) track(v V, w int64, key any, ok bool) (*registration, error) {
 	if !ok {
-		return c.tracker.track(v, w)
+		return c.tracker.track(v, w, nil)
 	}
+	rec := &registration{}
 	returned := false
 	defer func() {
 		if returned {
 			return
 		}
 		c.mu.Lock()
+		switch {
+		case rec.gone: // released already: the flight settles v
+		case c.tracker.closesLater(v):
+			rec.shared = true
+		default:
+			c.tracker.orphanLocked(rec, key)
+		}
 		closeValue := c.tracker.landLocked(key, ok, v, false)
 		c.mu.Unlock()
 		if closeValue {
 			dispose(v)
 		}
 	}()
-	rec, err := c.tracker.track(v, w)
+	_, err := c.tracker.track(v, w, rec)
 	returned = true
-	return rec, err
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// orphanLocked counts rec, the registration of a Set of v (key) that
+// panicked in Register, among the registrations whose cleanup closes v
+// (tracker.closing) until its cleanup runs (unorphanLocked). Called with
+// Cache.mu held.
+func (t *tracker[K, V]) orphanLocked(rec *registration, key any) {
+	if t.closing == nil {
+		t.closing, t.closingIDs = make(map[any]int), make(map[releaseID]any)
+	}
+	t.closing[key]++
+	rec.orphan = true
+}
+
+// unorphanLocked is called by the cleanup of rec, an orphan of v (see
+// orphanLocked). Called with Cache.mu held.
+func (t *tracker[K, V]) unorphanLocked(rec *registration, v V) {
+	rec.orphan = false
+	key, _ := identity(v)
+	if t.closing[key]--; t.closing[key] == 0 {
+		delete(t.closing, key)
+	}
 }
 
 // dispose closes v, a value the cache owned and let go of without a

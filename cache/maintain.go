@@ -93,13 +93,19 @@ func (c *Cache[K, V]) forget(rec *registration, v V) (closeValue bool) {
 	var pending []removal[K, V]
 	switch {
 	case rec.shared: // dropped for another registration of v
+	case rec.orphan:
+		// Its Set panicked in Register (Cache.track); it closes v if it
+		// is the last registration to, as a stored one does (below).
+		c.tracker.unorphanLocked(rec, v)
+		closeValue = !c.tracker.closesLater(v) && !c.tracker.doomLocked(v)
 	case rec.stored:
 		c.tracker.closed(rec.id) // if released by take
 		pending = c.forgetLocked(rec.id, nil)
 		// Closed now unless a Set of v stored it again under another
-		// registration (which closes it), or one is still in flight: the
+		// registration (which closes it, as does the pending release of
+		// one whose last entry left too), or one is still in flight: the
 		// last of them closes it if none stores it.
-		closeValue = !c.tracker.tracks(v) && !c.tracker.doomLocked(v)
+		closeValue = !c.tracker.closesLater(v) && !c.tracker.doomLocked(v)
 	case c.tracker.tracks(v):
 		// The Set that registered v has not stored it yet, and v is cached
 		// under another registration: the Set will share that one.
@@ -225,6 +231,7 @@ func (c *Cache[K, V]) evictLocked(why Reason, now int64, pending []removal[K, V]
 // registry shuts down.
 func (c *Cache[K, V]) policyBug(s uint32, ok bool) {
 	msg := fmt.Sprintf("cache: Evictor.Victim() = (%d, %v) with total weight %d over capacity %d", s, ok, c.total, c.capacity)
+	c.tracker.abandonStoreLocked()
 	c.mu.Unlock()
 	panic(msg)
 }

@@ -40,10 +40,12 @@ type tracker[K comparable, V any] struct {
 	byValue map[any]releaseID      // the registration of each comparable tracked value
 	valueOf map[releaseID]any      // the inverse of byValue
 	flights flights                // Sets in flight, under their own lock (inflight.go)
+	storing any                    // the flight of the Set storing under Cache.mu, for policyBug (nil: none)
 	// closing counts, per comparable value, the registrations released
-	// by take whose cleanup (Cache.forget) has not run yet: that cleanup
-	// closes the value, so nothing else may (see closesLater); closingIDs
-	// names them by registration.
+	// by take whose cleanup (Cache.forget) has not run yet, and the
+	// orphans (see Cache.track): that cleanup closes the value, so
+	// nothing else may (see closesLater); closingIDs names the former by
+	// registration.
 	closing    map[any]int
 	closingIDs map[releaseID]any
 
@@ -99,6 +101,7 @@ type registration struct {
 	gone   bool // the registry ran the cleanup: the value must not stay cached
 	stored bool // adopt stored the value under this registration
 	shared bool // the value is held under another registration: this one's cleanup must not close it
+	orphan bool // its Set panicked in Register: counted in tracker.closing (see Cache.track)
 }
 
 // idOf returns rec's ID, or noRelease for an untracked value (nil).
@@ -121,7 +124,10 @@ func idOf(rec *registration) releaseID {
 // on the way without counting (one memory-pressure signal would empty the
 // cache). The others are released by eviction, ReleaseMatching, Shutdown,
 // or the cache's own pressure reaction (Options.Pressure).
-func (t *tracker[K, V]) track(v V, w int64) (*registration, error) {
+//
+// rec, if not nil, is the registration to make (Cache.track keeps it
+// for a Register that panics).
+func (t *tracker[K, V]) track(v V, w int64, rec *registration) (*registration, error) {
 	if t.reg == nil {
 		return nil, nil
 	}
@@ -129,9 +135,11 @@ func (t *tracker[K, V]) track(v V, w int64) (*registration, error) {
 	if clean == nil {
 		return nil, nil
 	}
-	// rec is a local, not a named result: captured by cleanup, a named
-	// result would move to the heap on every call, tracked or not.
-	rec := &registration{}
+	// rec is not a named result: captured by cleanup, a named result
+	// would move to the heap on every call, tracked or not.
+	if rec == nil {
+		rec = &registration{}
+	}
 	forget := t.onForget
 	cleanup := func(ctx context.Context) error {
 		if !forget(rec, v) { // the value leaves the cache first
