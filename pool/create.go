@@ -94,10 +94,13 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 				// A TryAcquire waits for its create, not for the
 				// registry's retry to free the slot (MaxSize, or a
 				// Keyed's MaxTotal).
-				if p.size < p.capLocked() && p.tryTakeGlobalLocked() {
-					p.startCreateLocked(w)
-				} else {
+				switch {
+				case p.size >= p.capLocked():
 					p.waiters.GrantTo(w, grant[T]{err: ErrExhausted})
+				case p.tryTakeGlobalLocked():
+					p.startCreateLocked(w)
+				default: // a Keyed at MaxTotal: it may evict (evictFor)
+					p.waiters.GrantTo(w, grant[T]{err: errNoSlot})
 				}
 			}
 			p.fillLocked() // its requester, if still waiting, still waits

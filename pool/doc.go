@@ -105,6 +105,10 @@
 //     Pool or Keyed on their own goroutine: Close waits for them (for
 //     creates and background destroys, whatever its context), so it would
 //     wait for itself. Call it on another goroutine (go p.Close(ctx)).
+//     The same holds for the Observer of the resource.Registry the pool
+//     uses: once a Shutdown has returned, Close waits for the registry to
+//     decide what follows a failed destroy attempt, and that decision
+//     waits for the Observer's handling of the failure.
 //   - Creates do not see the acquiring context's values (they outlive it).
 //   - Expiry of idle connections (MaxLifetime, MaxIdleTime) is checked by a
 //     background sweep every half of the smallest such duration, and on

@@ -235,24 +235,25 @@ func (p *core[T]) reclaimAbandoned(ctx context.Context) error {
 	p.mu.Lock()
 	left := slices.Collect(maps.Keys(p.regLeft))
 	p.mu.Unlock()
+	var err error
 	for _, c := range left {
 		for wait := time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
 			// c is claimed: Release only reports whether it was abandoned.
-			if err := c.guard.Release(ctx); errors.Is(err, resource.ErrShuttingDown) {
+			if rerr := c.guard.Release(ctx); errors.Is(rerr, resource.ErrShuttingDown) {
 				p.destroyAbandoned(ctx, c)
 				break
 			}
-			if !p.regDeciding(c) {
-				break
+			if err != nil || !p.regDeciding(c) {
+				break // once ctx has ended, the others are only looked at
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("pool: close: a connection's destroy still running in the stopped registry when the context ended: %w", ctxErr(ctx))
+				err = fmt.Errorf("pool: close: a connection's destroy still running in the stopped registry when the context ended: %w", ctxErr(ctx))
 			case <-time.After(wait):
 			}
 		}
 	}
-	return nil
+	return err
 }
 
 // regDeciding reports whether c, left to the registry, may still be
