@@ -151,18 +151,7 @@ func TestCloseDuringShutdownDestroysWhatItDropped(t *testing.T) {
 // whose ctx ends drops the last one. Close must destroy it.
 func TestCloseDestroysConnectionInCreationWhoseRetryShutdownDropped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var r *resource.Registry
-		once := true
-		obs := resource.ObserverFunc(func(e resource.Event) {
-			if e.Type != resource.Registered || e.Kind != "pool-conn" || !once {
-				return
-			}
-			once = false // the first create's goroutine, before any other
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
-		})
-		r = mustRegistry(t, &resource.Options{MaxAttempts: 3, RetryBackoff: time.Hour, Workers: 1, Observer: obs})
+		r := releasingNewConn(t, resource.Options{MaxAttempts: 3, RetryBackoff: time.Hour, Workers: 1}, nil)
 		b := newBackend(2)
 		gate := make(chan struct{})
 		var firstFails atomic.Int32

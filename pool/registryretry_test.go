@@ -142,3 +142,27 @@ func connID(r *resource.Registry) resource.ID {
 	}
 	return id
 }
+
+// releasingNewConn returns a registry with options o and an Observer that
+// releases the first connection registered while armed is true (nil: the
+// very first), from its Registered event: on the goroutine creating it,
+// before the pool adds it. The release waits a minute at most, so when
+// its destroy fails the retry goes to the registry's scheduler.
+func releasingNewConn(t testing.TB, o resource.Options, armed *atomic.Bool) *resource.Registry {
+	t.Helper()
+	if armed == nil {
+		armed = new(atomic.Bool)
+		armed.Store(true)
+	}
+	var r *resource.Registry
+	o.Observer = resource.ObserverFunc(func(e resource.Event) {
+		if e.Type != resource.Registered || e.Kind != "pool-conn" || !armed.CompareAndSwap(true, false) {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
+	})
+	r = mustRegistry(t, &o)
+	return r
+}

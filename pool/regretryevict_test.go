@@ -20,17 +20,8 @@ import (
 // as it would had the registry not taken its connection.
 func TestKeyedTryAcquireEvictsWhileItsCreateAwaitsRegistryRetry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var r *resource.Registry
 		var armed atomic.Bool
-		obs := resource.ObserverFunc(func(e resource.Event) {
-			if e.Type != resource.Registered || e.Kind != "pool-conn" || !armed.CompareAndSwap(true, false) {
-				return
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
-		})
-		r = mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1, Observer: obs})
+		r := releasingNewConn(t, resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1}, &armed)
 		b := &keyedBackend{live: map[string]int{}, maxTotal: 2}
 		var failNext atomic.Bool
 		destroy := func(ctx context.Context, c *kconn) error {

@@ -139,18 +139,7 @@ func TestKeyedRegistryRetryKeepsGlobalSlot(t *testing.T) {
 // create must not free the slot of that still-live connection.
 func TestRegistryRetryKeepsSlotOfConnectionInCreation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var r *resource.Registry
-		once := true
-		obs := resource.ObserverFunc(func(e resource.Event) {
-			if e.Type != resource.Registered || e.Kind != "pool-conn" || !once {
-				return
-			}
-			once = false // the first create's goroutine, before any other
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
-		})
-		r = mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1, Observer: obs})
+		r := releasingNewConn(t, resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1}, nil)
 		b := newBackend(1)
 		destroy, calls := failingFirstDestroy(b, nil)
 		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
@@ -350,18 +339,7 @@ func TestRegistryRetryKeepsSlotWhenDestroyAsksToo(t *testing.T) {
 // retry to free the slot.
 func TestTryAcquireDoesNotWaitForRegistryRetry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var r *resource.Registry
-		once := true
-		obs := resource.ObserverFunc(func(e resource.Event) {
-			if e.Type != resource.Registered || e.Kind != "pool-conn" || !once {
-				return
-			}
-			once = false
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
-		})
-		r = mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1, Observer: obs})
+		r := releasingNewConn(t, resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1}, nil)
 		b := newBackend(1)
 		destroy, _ := failingFirstDestroy(b, nil)
 		p := mustNew(t, b.create, destroy, &Options[*fconn]{MaxSize: 1, Registry: r})
@@ -400,18 +378,7 @@ func TestTryAcquireDoesNotWaitForRegistryRetry(t *testing.T) {
 // TryAcquire must return ErrExhausted, not wait for that slot.
 func TestKeyedTryAcquireDoesNotWaitForRegistryRetry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var r *resource.Registry
-		once := true
-		obs := resource.ObserverFunc(func(e resource.Event) {
-			if e.Type != resource.Registered || e.Kind != "pool-conn" || !once {
-				return
-			}
-			once = false
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = r.Release(ctx, e.ID) // fails, its retry handed to the scheduler after a minute
-		})
-		r = mustRegistry(t, &resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1, Observer: obs})
+		r := releasingNewConn(t, resource.Options{MaxAttempts: 2, RetryBackoff: time.Hour, Workers: 1}, nil)
 		b := &keyedBackend{live: map[string]int{}, maxTotal: 1}
 		first := true
 		destroy := func(ctx context.Context, c *kconn) error {
