@@ -340,12 +340,12 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 		}
 		return nil, ErrClosed
 	}
-	if inFlight {
-		c.tracker.storing = key // a broken Evictor may panic out of the store (policyBug)
+	if rec != nil { // a broken Evictor may panic out of the store (policyBug)
+		c.tracker.storing = storingSet[V]{rec: rec, key: key, inFlight: inFlight, v: v}
 	}
 	pending := c.setLocked(k, v, h, w, ttl, rec)
-	if inFlight {
-		c.tracker.storing = nil
+	if rec != nil {
+		c.tracker.storing = storingSet[V]{}
 	}
 	if rec != nil && rec.gone && !rec.shared {
 		// The registry released v before it was stored (forget found no

@@ -129,26 +129,35 @@ func (t *tracker[K, V]) landLocked(key any, ok bool, v V, giveUp bool) (closeVal
 	return fl.doomed && !t.closesLater(v)
 }
 
-// abandonStoreLocked ends the flight of the Set whose store a broken
-// Evictor interrupted (Cache.policyBug), if one was storing: left behind,
-// it would make every release of the value leave the close to a Set that
-// never lands. The value is stored (or taken for release): a registration
-// closes it. Called with Cache.mu held.
-func (t *tracker[K, V]) abandonStoreLocked() {
-	key := t.storing
-	if key == nil {
-		return
+// storingSet is the tracked Set storing its value under Cache.mu (see
+// Cache.abandonStoreLocked): its registration, value and flight (key,
+// inFlight from depart).
+type storingSet[V any] struct {
+	rec      *registration
+	key      any
+	inFlight bool
+	v        V
+}
+
+// abandonStoreLocked settles the Set whose store a broken Evictor
+// interrupted (Cache.policyBug), if one was storing, as the Set would
+// have after its store (Cache.insert): a flight left behind would make
+// every release of the value leave the close to a Set that never lands,
+// and a value stored under a registration the registry released before
+// the store would stay cached with nothing left to close it. It returns
+// the value and whether the caller is to close it (once no lock is held).
+// Called with Cache.mu held.
+func (c *Cache[K, V]) abandonStoreLocked() (v V, closeValue bool) {
+	st := c.tracker.storing
+	if st.rec == nil {
+		return v, false
 	}
-	t.storing = nil
-	f := &t.flights
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if fl := f.m[key]; fl.n > 1 {
-		fl.n--
-		f.m[key] = fl
-	} else {
-		delete(f.m, key)
+	c.tracker.storing = storingSet[V]{}
+	if st.rec.gone && !st.rec.shared {
+		// Its removals go unreported, as the failing operation's others.
+		_ = c.forgetLocked(st.rec.id, nil)
 	}
+	return st.v, c.tracker.landLocked(st.key, st.inFlight, st.v, false)
 }
 
 // track is tracker.track for a Set counted in flight (key, ok from

@@ -381,3 +381,115 @@ func TestRegistrationPanicsWhileAnotherSetInFlight(t *testing.T) {
 		checkSettled(t, c)
 	})
 }
+
+// TestPolicyBugAfterRegistrationReleased: the registry releases the
+// registration of a Set of v before the Set stores it, then the store
+// panics on a broken Evictor (policyBug). v, stored under a registration
+// the registry no longer holds, must not stay cached, and must be closed
+// once: no release of that registration will ever run again.
+func TestPolicyBugAfterRegistrationReleased(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bg := context.Background()
+		reg, err := resource.NewRegistry(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(&Options[string, *conn]{MaxEntries: 1, Policy: brokenPolicy{}, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, v := &conn{name: "a"}, &conn{name: "v"}
+		c.Set("a", a)
+		p := &parkOnRegister{parked: make(chan parkedSet)}
+		c.tracker.registered = p.registered
+		var wg sync.WaitGroup
+		var recovered any
+		wg.Go(func() {
+			defer func() { recovered = recover() }()
+			c.Set("v", v)
+		})
+		set := <-p.parked
+		if err := reg.Release(bg, set.id); err != nil {
+			t.Fatal(err)
+		}
+		close(set.gate)
+		wg.Wait()
+		if recovered == nil || !strings.Contains(fmt.Sprint(recovered), "Evictor.Victim()") {
+			t.Fatalf("Set: recovered %v, want the policy-bug panic", recovered)
+		}
+		synctest.Wait()
+		if got, ok := c.Get("v"); ok && v.closes.Load() != 0 {
+			t.Errorf("Get(v) = %v, %v: a closed value", got, ok)
+		}
+		c.Close()
+		if err := reg.Shutdown(bg); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		synctest.Wait()
+		for _, x := range []*conn{a, v} {
+			if n := x.closes.Load(); n != 1 {
+				t.Errorf("%s closed %d times, want 1", x.name, n)
+			}
+		}
+		checkSettled(t, c)
+	})
+}
+
+// ncConn is a tracked value that is not comparable: registered per Set.
+type ncConn struct {
+	c *conn
+	_ []int
+}
+
+func (n ncConn) Close() error { return n.c.Close() }
+
+// TestPolicyBugAfterRegistrationReleasedUncomparable: as
+// TestPolicyBugAfterRegistrationReleased, for a value that is not
+// comparable (no flight): the release closed it before the store, which
+// must not leave it cached, closed, for Get to return.
+func TestPolicyBugAfterRegistrationReleasedUncomparable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bg := context.Background()
+		reg, err := resource.NewRegistry(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(&Options[string, ncConn]{MaxEntries: 1, Policy: brokenPolicy{}, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, v := ncConn{c: &conn{name: "a"}}, ncConn{c: &conn{name: "v"}}
+		c.Set("a", a)
+		p := &parkOnRegister{parked: make(chan parkedSet)}
+		c.tracker.registered = p.registered
+		var wg sync.WaitGroup
+		var recovered any
+		wg.Go(func() {
+			defer func() { recovered = recover() }()
+			c.Set("v", v)
+		})
+		set := <-p.parked
+		if err := reg.Release(bg, set.id); err != nil {
+			t.Fatal(err)
+		}
+		close(set.gate)
+		wg.Wait()
+		if recovered == nil || !strings.Contains(fmt.Sprint(recovered), "Evictor.Victim()") {
+			t.Fatalf("Set: recovered %v, want the policy-bug panic", recovered)
+		}
+		synctest.Wait()
+		if got, ok := c.Get("v"); ok {
+			t.Errorf("Get(v) hit (closed %d times) after the registry released it", got.c.closes.Load())
+		}
+		c.Close()
+		if err := reg.Shutdown(bg); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		synctest.Wait()
+		for _, x := range []ncConn{a, v} {
+			if n := x.c.closes.Load(); n != 1 {
+				t.Errorf("%s closed %d times, want 1", x.c.name, n)
+			}
+		}
+	})
+}

@@ -231,8 +231,13 @@ func (c *Cache[K, V]) evictLocked(why Reason, now int64, pending []removal[K, V]
 // registry shuts down.
 func (c *Cache[K, V]) policyBug(s uint32, ok bool) {
 	msg := fmt.Sprintf("cache: Evictor.Victim() = (%d, %v) with total weight %d over capacity %d", s, ok, c.total, c.capacity)
-	c.tracker.abandonStoreLocked()
-	c.mu.Unlock()
+	v, closeValue := func() (V, bool) {
+		defer c.mu.Unlock() // even if the broken Evictor panics in Remove
+		return c.abandonStoreLocked()
+	}()
+	if closeValue {
+		defer dispose(v) // after the panic is raised: a panicking Close must not hide it
+	}
 	panic(msg)
 }
 

@@ -40,7 +40,7 @@ type tracker[K comparable, V any] struct {
 	byValue map[any]releaseID      // the registration of each comparable tracked value
 	valueOf map[releaseID]any      // the inverse of byValue
 	flights flights                // Sets in flight, under their own lock (inflight.go)
-	storing any                    // the flight of the Set storing under Cache.mu, for policyBug (nil: none)
+	storing storingSet[V]          // the tracked Set storing under Cache.mu, for policyBug (rec nil: none)
 	// closing counts, per comparable value, the registrations released
 	// by take whose cleanup (Cache.forget) has not run yet, and the
 	// orphans (see Cache.track): that cleanup closes the value, so
