@@ -99,6 +99,10 @@ func (p *core[T]) runCreate(w *waitq.Waiter[grant[T]], gen int) {
 					p.waiters.GrantTo(w, grant[T]{err: ErrExhausted})
 				case p.tryTakeGlobalLocked():
 					p.startCreateLocked(w)
+				case p.waiters.Len() > 1:
+					// A Keyed at MaxTotal with others waiting: its
+					// retry would fail so after evicting for nothing.
+					p.waiters.GrantTo(w, grant[T]{err: ErrExhausted})
 				default: // a Keyed at MaxTotal: it may evict (evictFor)
 					p.waiters.GrantTo(w, grant[T]{err: errNoSlot})
 				}

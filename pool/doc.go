@@ -79,8 +79,9 @@
 // the retry destroys it or the registry gives up (resource.AttemptFrom
 // tells the pool which attempt is the final one). If a Shutdown whose
 // context ended drops that retry, Close destroys the connection. A
-// TryAcquire whose new connection the registry began to destroy so
-// returns ErrExhausted rather than wait for the retry to free the slot.
+// TryAcquire whose new connection the registry began to destroy so does
+// not wait for the retry to free the slot: it returns ErrExhausted, or a
+// Keyed one at MaxTotal evicts another key's idle connection as usual.
 //
 // # Memory pressure
 //
