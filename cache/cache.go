@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -309,7 +310,8 @@ func (c *Cache[K, V]) store(k K, v V, ttl int64) (pending []removal[K, V], old V
 // it first if it holds a resource, and returns the removals to report. An
 // error reports that v, which holds a resource, was not stored but
 // released: the registry refused it, the cache is closed, or the registry
-// released it before it could be stored.
+// released it before it could be stored; or that its own store evicted
+// and released it (ErrTooHeavy).
 func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], error) {
 	w := int64(1)
 	if c.weigher != nil {
@@ -350,10 +352,17 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 	if rec != nil && rec.gone && !rec.shared {
 		// The registry released v before it was stored (forget found no
 		// entry): it leaves again, as if released just after. (Shared: v
-		// is stored under its earlier registration, and stays.)
+		// is stored under its earlier registration, and stays.) Its
+		// cleanup has run: if its own store evicted v (take), no later
+		// one will close it.
+		c.tracker.closed(rec.id)
 		pending = c.forgetLocked(rec.id, pending)
 		c.publishLocked()
 		err = errReleasedBeforeStored
+	} else if rec != nil && w > c.capacity {
+		// Its own store evicted v (setLocked), releasing its registration
+		// unless another entry holds v: v must not be handed out.
+		err = fmt.Errorf("%w: weight %d over the bound %d", ErrTooHeavy, w, c.capacity)
 	}
 	closeValue := c.tracker.landLocked(key, inFlight, v, false)
 	c.mu.Unlock()

@@ -155,6 +155,7 @@ func (c *Cache[K, V]) abandonStoreLocked() (v V, closeValue bool) {
 	c.tracker.storing = storingSet[V]{}
 	if st.rec.gone && !st.rec.shared {
 		// Its removals go unreported, as the failing operation's others.
+		c.tracker.closed(st.rec.id) // its cleanup ran (see Cache.insert)
 		_ = c.forgetLocked(st.rec.id, nil)
 	}
 	return st.v, c.tracker.landLocked(st.key, st.inFlight, st.v, false)

@@ -60,8 +60,13 @@ func (l *loader[K, V]) close() {
 // ErrClosed. A loaded value that holds a resource (Options.Registry) and
 // cannot be stored, because Close came first (ErrClosed), the registry
 // refused it (resource.ErrShuttingDown) or released it before the store
-// (resource.ErrReleased), is released, never handed out: GetOrLoad fails
-// with an error matching the one in parentheses. load must honour its
+// (resource.ErrReleased), or that its own store evicts at once because it
+// weighs more than the bound (ErrTooHeavy, naming the weight and
+// Options.MaxWeight, or the bound Resize or memory pressure set; released
+// unless another entry holds the same value), is released, never handed
+// out: GetOrLoad fails, for each of its waiters, with an error matching
+// the one in parentheses. Without a Registry a value too heavy to stay is
+// not closed by the cache, and is returned (not cached). load must honour its
 // context or finish on its own, and must not call Close (Close would wait
 // for it).
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, k K, load func(ctx context.Context, k K) (V, error)) (V, error) {

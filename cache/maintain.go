@@ -236,7 +236,14 @@ func (c *Cache[K, V]) policyBug(s uint32, ok bool) {
 		return c.abandonStoreLocked()
 	}()
 	if closeValue {
-		defer dispose(v) // after the panic is raised: a panicking Close must not hide it
+		func() {
+			defer func() {
+				if p := recover(); p != nil { // a panicking Close must not hide the policy bug
+					msg += fmt.Sprintf("; closing the value being stored panicked too: %v", p)
+				}
+			}()
+			dispose(v)
+		}()
 	}
 	panic(msg)
 }

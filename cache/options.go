@@ -12,6 +12,14 @@ import (
 // ErrClosed is returned by GetOrLoad once the cache is closed.
 var ErrClosed = errors.New("cache: closed")
 
+// ErrTooHeavy is returned by GetOrLoad for a loaded value that holds a
+// resource (Options.Registry) and weighs more than the cache's bound
+// (Options.MaxWeight, or less after Resize or under memory pressure): its
+// own store evicted it at once, releasing it (unless another entry holds
+// the same value), so it is not handed out. The error names the weight
+// and the bound.
+var ErrTooHeavy = errors.New("cache: value heavier than the cache's bound")
+
 // Reason tells OnEvict why an entry left the cache.
 type Reason uint8
 
@@ -48,7 +56,9 @@ type Options[K comparable, V any] struct {
 	// MaxWeight bounds the total weight of the entries, as given by Weigher
 	// (required with MaxWeight). Weigher is called outside locks, once per
 	// Set; negative weights count as 0. An entry heavier than MaxWeight is
-	// evicted (Reason Capacity) as soon as it is set. It must not panic: a
+	// evicted (Reason Capacity) as soon as it is set; GetOrLoad then fails
+	// with ErrTooHeavy if the value holds a resource (Options.Registry),
+	// since its eviction releases it. It must not panic: a
 	// panic reaches the caller of Set, but crashes the process when raised
 	// storing a loaded value (on GetOrLoad's load goroutine).
 	MaxWeight int64
