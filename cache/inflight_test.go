@@ -203,6 +203,20 @@ func checkSettled[K comparable](t *testing.T, c *Cache[K, *conn]) {
 	}
 }
 
+// closedOnceAfterShutdown shuts reg down, waits for its cleanups, and
+// fails t unless v was closed exactly once and c has settled everything.
+func closedOnceAfterShutdown[K comparable](t *testing.T, reg *resource.Registry, c *Cache[K, *conn], v *conn) {
+	t.Helper()
+	if err := reg.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	synctest.Wait()
+	if n := v.closes.Load(); n != 1 {
+		t.Errorf("v closed %d times, want 1", n)
+	}
+	checkSettled(t, c)
+}
+
 // shutdown shuts reg down, failing t on an error.
 func shutdown(t *testing.T, reg *resource.Registry) {
 	t.Helper()
@@ -327,14 +341,7 @@ func TestClosedWhileAnotherSetInFlight(t *testing.T) {
 				if tt.releaseLagged {
 					close(block)
 				}
-				if err := reg.Shutdown(bg); err != nil {
-					t.Errorf("Shutdown: %v", err)
-				}
-				synctest.Wait()
-				if n := v.closes.Load(); n != 1 {
-					t.Errorf("v closed %d times, want 1", n)
-				}
-				checkSettled(t, c)
+				closedOnceAfterShutdown(t, reg, c, v)
 			})
 		})
 	}
@@ -368,14 +375,7 @@ func TestCloseDuringLoadOfCachedValue(t *testing.T) {
 		if err := <-done; !errors.Is(err, ErrClosed) {
 			t.Errorf("GetOrLoad: %v, want ErrClosed", err)
 		}
-		if err := reg.Shutdown(bg); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		synctest.Wait()
-		if n := v.closes.Load(); n != 1 {
-			t.Errorf("v closed %d times, want 1", n)
-		}
-		checkSettled(t, c)
+		closedOnceAfterShutdown(t, reg, c, v)
 	})
 }
 
@@ -385,7 +385,6 @@ func TestCloseDuringLoadOfCachedValue(t *testing.T) {
 // by Shutdown must still close the value: the Set is no longer in flight.
 func TestSetWhoseRegistrationPanics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		bg := context.Background()
 		var panicked atomic.Bool
 		reg, err := resource.NewRegistry(&resource.Options{Observer: resource.ObserverFunc(func(e resource.Event) {
 			if e.Type == resource.Registered && e.Kind == "cache-value" && panicked.CompareAndSwap(false, true) {
@@ -409,14 +408,7 @@ func TestSetWhoseRegistrationPanics(t *testing.T) {
 			c.Set("a", v)
 		}()
 		c.Close()
-		if err := reg.Shutdown(bg); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		synctest.Wait()
-		if n := v.closes.Load(); n != 1 {
-			t.Errorf("v closed %d times, want 1", n)
-		}
-		checkSettled(t, c)
+		closedOnceAfterShutdown(t, reg, c, v)
 	})
 }
 
@@ -426,7 +418,6 @@ func TestSetWhoseRegistrationPanics(t *testing.T) {
 // cache owned it, and the dropped registration never closes it.
 func TestSetOnClosedCacheDetachPanics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		bg := context.Background()
 		reg, err := resource.NewRegistry(&resource.Options{Observer: resource.ObserverFunc(func(e resource.Event) {
 			if e.Type == resource.Detached && e.Kind == "cache-value" {
 				panic("observer")
@@ -449,13 +440,6 @@ func TestSetOnClosedCacheDetachPanics(t *testing.T) {
 			}()
 			c.Set("a", v)
 		}()
-		if err := reg.Shutdown(bg); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		synctest.Wait()
-		if n := v.closes.Load(); n != 1 {
-			t.Errorf("v closed %d times, want 1", n)
-		}
-		checkSettled(t, c)
+		closedOnceAfterShutdown(t, reg, c, v)
 	})
 }
