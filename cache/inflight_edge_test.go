@@ -400,20 +400,7 @@ func TestPolicyBugAfterRegistrationReleased(t *testing.T) {
 		}
 		a, v := &conn{name: "a"}, &conn{name: "v"}
 		c.Set("a", a)
-		p := &parkOnRegister{parked: make(chan parkedSet)}
-		c.tracker.registered = p.registered
-		var wg sync.WaitGroup
-		var recovered any
-		wg.Go(func() {
-			defer func() { recovered = recover() }()
-			c.Set("v", v)
-		})
-		set := <-p.parked
-		if err := reg.Release(bg, set.id); err != nil {
-			t.Fatal(err)
-		}
-		close(set.gate)
-		wg.Wait()
+		recovered := setReleasedBeforeStore(t, reg, c, "v", v)
 		if recovered == nil || !strings.Contains(fmt.Sprint(recovered), "Evictor.Victim()") {
 			t.Fatalf("Set: recovered %v, want the policy-bug panic", recovered)
 		}
@@ -460,20 +447,7 @@ func TestPolicyBugAfterRegistrationReleasedUncomparable(t *testing.T) {
 		}
 		a, v := ncConn{c: &conn{name: "a"}}, ncConn{c: &conn{name: "v"}}
 		c.Set("a", a)
-		p := &parkOnRegister{parked: make(chan parkedSet)}
-		c.tracker.registered = p.registered
-		var wg sync.WaitGroup
-		var recovered any
-		wg.Go(func() {
-			defer func() { recovered = recover() }()
-			c.Set("v", v)
-		})
-		set := <-p.parked
-		if err := reg.Release(bg, set.id); err != nil {
-			t.Fatal(err)
-		}
-		close(set.gate)
-		wg.Wait()
+		recovered := setReleasedBeforeStore(t, reg, c, "v", v)
 		if recovered == nil || !strings.Contains(fmt.Sprint(recovered), "Evictor.Victim()") {
 			t.Fatalf("Set: recovered %v, want the policy-bug panic", recovered)
 		}

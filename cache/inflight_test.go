@@ -37,6 +37,27 @@ func (p *parkOnRegister) set(wg *sync.WaitGroup, c *Cache[string, *conn], k stri
 	return <-p.parked
 }
 
+// setReleasedBeforeStore runs c.Set(k, v) while the registry releases
+// the Set's registration between its Register and its store, and returns
+// what the Set panicked with (nil if it returned).
+func setReleasedBeforeStore[V any](t *testing.T, reg *resource.Registry, c *Cache[string, V], k string, v V) (recovered any) {
+	t.Helper()
+	p := &parkOnRegister{parked: make(chan parkedSet)}
+	c.tracker.registered = p.registered
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer func() { recovered = recover() }()
+		c.Set(k, v)
+	})
+	set := <-p.parked
+	if err := reg.Release(context.Background(), set.id); err != nil {
+		t.Fatal(err)
+	}
+	close(set.gate)
+	wg.Wait()
+	return recovered
+}
+
 // TestOneValueInFlightClosedOnce: Sets of one value that overlap in time
 // share its fate as entries holding it do (TestSharedValue): the value is
 // closed exactly once, and only once no key holds it, whichever of their

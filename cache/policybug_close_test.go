@@ -44,20 +44,7 @@ func TestPolicyBugPanickingCloseKeepsPanic(t *testing.T) {
 		}
 		a, v := &panicConn{name: "a"}, &panicConn{name: "v", panics: true}
 		c.Set("a", a)
-		p := &parkOnRegister{parked: make(chan parkedSet)}
-		c.tracker.registered = p.registered
-		var wg sync.WaitGroup
-		var recovered any
-		wg.Go(func() {
-			defer func() { recovered = recover() }()
-			c.Set("v", v)
-		})
-		set := <-p.parked
-		if err := reg.Release(bg, set.id); err != nil {
-			t.Fatal(err)
-		}
-		close(set.gate)
-		wg.Wait()
+		recovered := setReleasedBeforeStore(t, reg, c, "v", v)
 		if msg := fmt.Sprint(recovered); !strings.Contains(msg, "Evictor.Victim()") || !strings.Contains(msg, "Close of v panicked") {
 			t.Errorf("Set: recovered %v, want the policy-bug panic naming Close's", recovered)
 		}
