@@ -288,6 +288,17 @@ func (c *Cache[K, V]) set(k K, v V, ttl int64) {
 	}
 }
 
+// releases reports whether the removals in pending release the
+// registration id (its entry was evicted by the store that made them).
+func releases[K comparable, V any](pending []removal[K, V], id releaseID) bool {
+	for _, r := range pending {
+		if r.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 // store is Set without the callbacks, for a load's goroutine: it returns
 // the removals to report and the value a fast-path replacement replaced,
 // if replaced, for announce to report once no lock is held. (Set spells
@@ -311,7 +322,7 @@ func (c *Cache[K, V]) store(k K, v V, ttl int64) (pending []removal[K, V], old V
 // error reports that v, which holds a resource, was not stored but
 // released: the registry refused it, the cache is closed, or the registry
 // released it before it could be stored; or that its own store evicted
-// and released it (ErrTooHeavy).
+// and released it (ErrTooHeavy, ErrRejected).
 func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], error) {
 	w := int64(1)
 	if c.weigher != nil {
@@ -363,6 +374,10 @@ func (c *Cache[K, V]) insert(k K, v V, h uint64, ttl int64) ([]removal[K, V], er
 		// Its own store evicted v (setLocked), releasing its registration
 		// unless another entry holds v: v must not be handed out.
 		err = fmt.Errorf("%w: weight %d over the bound %d", ErrTooHeavy, w, c.capacity)
+	} else if rec != nil && releases(pending, rec.id) {
+		// The policy turned v away at once (its Evictor chose the newest
+		// entry): the same, for another reason.
+		err = ErrRejected
 	}
 	closeValue := c.tracker.landLocked(key, inFlight, v, false)
 	c.mu.Unlock()

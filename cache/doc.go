@@ -112,10 +112,9 @@
 //   - With Options.Registry the cache owns tracked values, and releases one
 //     as soon as it leaves the cache: a value that Get or GetOrLoad returned
 //     may be closed while the caller still uses it, if a concurrent write
-//     evicts it meanwhile (or GetOrLoad's own store did not keep it, for a
-//     reason other than its weight: a value heavier than the bound fails
-//     with ErrTooHeavy instead). Where
-//     that matters, cache handles whose cleanup waits for their users (a
+//     evicts it meanwhile (a value that GetOrLoad's own store evicts at
+//     once fails with ErrTooHeavy or ErrRejected instead). Where that
+//     matters, cache handles whose cleanup waits for their users (a
 //     reference count).
 //   - Registry.Reclaim never takes values of a MaxEntries cache (nor of
 //     weight 0): they have no size to count against its target. Use

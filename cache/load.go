@@ -62,11 +62,13 @@ func (l *loader[K, V]) close() {
 // refused it (resource.ErrShuttingDown) or released it before the store
 // (resource.ErrReleased), or that its own store evicts at once because it
 // weighs more than the bound (ErrTooHeavy, naming the weight and
-// Options.MaxWeight, or the bound Resize or memory pressure set; released
-// unless another entry holds the same value), is released, never handed
-// out: GetOrLoad fails, for each of its waiters, with an error matching
-// the one in parentheses. Without a Registry a value too heavy to stay is
-// not closed by the cache, and is returned (not cached). load must honour its
+// Options.MaxWeight, or the bound Resize or memory pressure set) or
+// because the Policy turned it away (ErrRejected; an Evictor may choose
+// the newest entry), is released (unless another entry holds the same
+// value), never handed out: GetOrLoad fails, for each of its waiters, with
+// an error matching the one in parentheses. Without a Registry a value its
+// store evicts at once is not closed by the cache, and is returned (not
+// cached). load must honour its
 // context or finish on its own, and must not call Close (Close would wait
 // for it).
 func (c *Cache[K, V]) GetOrLoad(ctx context.Context, k K, load func(ctx context.Context, k K) (V, error)) (V, error) {

@@ -20,6 +20,12 @@ var ErrClosed = errors.New("cache: closed")
 // and the bound.
 var ErrTooHeavy = errors.New("cache: value heavier than the cache's bound")
 
+// ErrRejected is returned by GetOrLoad for a loaded value that holds a
+// resource (Options.Registry) and that the Policy turned away as soon as
+// it was stored (an Evictor may return the newest entry as the victim):
+// its eviction released it, so it is not handed out.
+var ErrRejected = errors.New("cache: value rejected by the policy")
+
 // Reason tells OnEvict why an entry left the cache.
 type Reason uint8
 
