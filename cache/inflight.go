@@ -19,9 +19,9 @@ import (
 // So the Sets of a comparable tracked value are counted from before their
 // registration until they store the value or give it up (a flight); a
 // release or refusal that finds Sets of the value in flight does not close
-// it but dooms the flight, and the last Set to land closes the value if the
-// flight is doomed and no entry holds it then (else that entry's
-// registration closes it when it leaves). The release of a registration
+// it but leaves it to them, and the last Set to land closes the value if no
+// registration will (none holds it then, and none whose last entry left is
+// still to be released; else that registration closes it). The release of a registration
 // that holds v does the same if Sets of v are in flight (they may store it
 // again), and leaves v open if a Set stored it again under another one
 // meanwhile. And a Set that gives v up leaves it open while the release of
@@ -36,16 +36,11 @@ import (
 // closed value to skip that would grow without bound, and equal values are
 // not always the same resource.
 
-// flight counts the Sets of one value in flight; see above.
-type flight struct {
-	n      int  // Sets of the value between their start and their landing
-	doomed bool // a release or refusal left the value to the last one to close
-}
-
-// flights is the tracker's table of flights, keyed by identity.
+// flights is the tracker's table of flights, keyed by identity: the number
+// of Sets of each value between their start and their landing (see above).
 type flights struct {
 	mu sync.Mutex // protects m; taken after Cache.mu when both are held
-	m  map[any]flight
+	m  map[any]int
 }
 
 // holdsResource reports whether v holds a resource (see cleanupOf).
@@ -72,20 +67,18 @@ func (t *tracker[K, V]) depart(v V) (key any, ok bool) {
 	f := &t.flights
 	f.mu.Lock()
 	if f.m == nil {
-		f.m = make(map[any]flight)
+		f.m = make(map[any]int)
 	}
-	fl := f.m[key]
-	fl.n++
-	f.m[key] = fl
+	f.m[key]++
 	f.mu.Unlock()
 	return key, true
 }
 
-// doomLocked is called by a release of v that found no entry holding it:
-// if Sets of v are in flight it dooms their flight and reports true (the
-// last one closes v, see landLocked), else false (the caller closes v).
-// Called with Cache.mu held.
-func (t *tracker[K, V]) doomLocked(v V) bool {
+// inFlightLocked is asked by a release of v that found no entry holding
+// it: if Sets of v are in flight it reports true (the last one closes v,
+// see landLocked), else false (the caller closes v). Called with Cache.mu
+// held.
+func (t *tracker[K, V]) inFlightLocked(v V) bool {
 	key, ok := identity(v)
 	if !ok {
 		return false
@@ -93,21 +86,17 @@ func (t *tracker[K, V]) doomLocked(v V) bool {
 	f := &t.flights
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fl, found := f.m[key]
-	if !found {
-		return false
-	}
-	fl.doomed = true
-	f.m[key] = fl
-	return true
+	return f.m[key] > 0
 }
 
 // landLocked ends the flight of a Set of v (key, ok from depart) that has
 // stored v, or given it up (giveUp: refused by the registry, or the cache
 // is closed), and reports whether v is to be closed now: it was the last
-// Set of v in flight, the flight is doomed, and no registration will
-// close v (none holds it, and none whose last entry left is still to be
-// released: see tracker.closesLater). A value
+// Set of v in flight, and no registration will close v (none holds it,
+// and none whose last entry left is still to be released: see
+// tracker.closesLater). (A Set that stored v leaves a registration that
+// will, so only a release, a refusal or a give-up gets here with true.)
+// A value
 // given up that has no flight is closed unless an entry holds it. Called
 // with Cache.mu held.
 func (t *tracker[K, V]) landLocked(key any, ok bool, v V, giveUp bool) (closeValue bool) {
@@ -116,17 +105,13 @@ func (t *tracker[K, V]) landLocked(key any, ok bool, v V, giveUp bool) (closeVal
 	}
 	f := &t.flights
 	f.mu.Lock()
-	fl := f.m[key]
-	fl.n--
-	fl.doomed = fl.doomed || giveUp
-	if fl.n > 0 {
-		f.m[key] = fl
-		f.mu.Unlock()
-		return false
+	f.m[key]--
+	last := f.m[key] == 0
+	if last {
+		delete(f.m, key)
 	}
-	delete(f.m, key)
 	f.mu.Unlock()
-	return fl.doomed && !t.closesLater(v)
+	return last && !t.closesLater(v)
 }
 
 // storingSet is the tracked Set storing its value under Cache.mu (see

@@ -97,7 +97,7 @@ func (c *Cache[K, V]) forget(rec *registration, v V) (closeValue bool) {
 		// Its Set panicked in Register (Cache.track); it closes v if it
 		// is the last registration to, as a stored one does (below).
 		c.tracker.unorphanLocked(rec, v)
-		closeValue = !c.tracker.closesLater(v) && !c.tracker.doomLocked(v)
+		closeValue = !c.tracker.closesLater(v) && !c.tracker.inFlightLocked(v)
 	case rec.stored:
 		c.tracker.closed(rec.id) // if released by take
 		pending = c.forgetLocked(rec.id, nil)
@@ -105,7 +105,7 @@ func (c *Cache[K, V]) forget(rec *registration, v V) (closeValue bool) {
 		// registration (which closes it, as does the pending release of
 		// one whose last entry left too), or one is still in flight: the
 		// last of them closes it if none stores it.
-		closeValue = !c.tracker.closesLater(v) && !c.tracker.doomLocked(v)
+		closeValue = !c.tracker.closesLater(v) && !c.tracker.inFlightLocked(v)
 	case c.tracker.tracks(v):
 		// The Set that registered v has not stored it yet, and v is cached
 		// under another registration: the Set will share that one.
@@ -116,7 +116,7 @@ func (c *Cache[K, V]) forget(rec *registration, v V) (closeValue bool) {
 		// flight (that one, at least, unless it gave v up), the last of
 		// them closes v, unless one stored it under a live registration
 		// (inflight.go).
-		closeValue = !c.tracker.doomLocked(v)
+		closeValue = !c.tracker.inFlightLocked(v)
 	}
 	c.publishLocked()
 	c.mu.Unlock()
